@@ -1,0 +1,1 @@
+"""Composition root of the profinform bot: settings, database, Telegram wiring, CLI."""

@@ -1,0 +1,120 @@
+"""Settings read from the environment and `.env` (pydantic-settings)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/bot.db"
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class DatabaseSettings(BaseSettings):
+    """The part of the settings that migrations need: no token required to migrate."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "поддерживаются sqlite+aiosqlite:///путь и postgresql+asyncpg://user:pass@host/db"
+            )
+        return value
+
+
+class Settings(DatabaseSettings):
+    """Everything the bot needs to start; see `.env.example` for the meaning of each key."""
+
+    bot_token: SecretStr
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    telegram_api_url: str | None = None
+    timezone: str = "Europe/Moscow"
+    log_level: str = "INFO"
+    # Per-user flood guard: at most `throttle_rate` updates per `throttle_period` seconds.
+    throttle_rate: int = Field(default=8, ge=1)
+    throttle_period: float = Field(default=4.0, gt=0)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value().strip()
+        bot_id, _, secret = token.partition(":")
+        if not bot_id.isdigit() or not secret:
+            raise ValueError("токен должен иметь вид 123456789:AAE… (как его выдаёт @BotFather)")
+        return SecretStr(token)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            bad = [p for p in parts if not p.lstrip("-").isdigit()]
+            if bad:
+                raise ValueError(f"ожидаются числовые id через запятую, а не {', '.join(bad)}")
+            return frozenset(int(p) for p in parts)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("ожидается адрес вида http://127.0.0.1:8081")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"неизвестный часовой пояс {value!r}, пример: Europe/Moscow") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in LOG_LEVELS:
+            raise ValueError(f"одно из {', '.join(LOG_LEVELS)}")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """One readable line per bad key, naming the key as it is written in `.env`."""
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"]).upper() or "?"
+        if item["type"] == "missing" and key == "BOT_TOKEN":
+            lines.append(
+                "Не задан BOT_TOKEN: получите токен у @BotFather в Telegram (команда /newbot) "
+                "и впишите его в файл .env (образец — .env.example)."
+            )
+        elif item["type"] == "missing":
+            lines.append(f"Не задан обязательный параметр {key} (см. .env.example).")
+        else:
+            message = str(item["msg"]).removeprefix("Value error, ")
+            lines.append(f"Неверное значение {key}: {message}.")
+    return "\n".join(lines)

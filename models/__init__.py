@@ -1,0 +1,20 @@
+"""SQLAlchemy models, one module per aggregate; importing this package registers them all."""
+
+from models.base import Base, utcnow
+from models.fsm import FsmRecord
+from models.org import OrgLevel, Organization
+from models.person import Person, Role, RoleKind
+from models.topic import Subscription, Topic
+
+__all__ = [
+    "Base",
+    "FsmRecord",
+    "OrgLevel",
+    "Organization",
+    "Person",
+    "Role",
+    "RoleKind",
+    "Subscription",
+    "Topic",
+    "utcnow",
+]

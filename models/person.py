@@ -1,0 +1,53 @@
+"""People who talk to the bot, and the roles they hold."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Enum, ForeignKey, Integer, String, false
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, TimestampMixin
+
+
+class Person(TimestampMixin, Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    first_name: Mapped[str] = mapped_column(String(128), default="")
+    last_name: Mapped[str | None] = mapped_column(String(128))
+    username: Mapped[str | None] = mapped_column(String(64))
+    org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    # 152-FZ: the moment the person agreed to the processing of personal data.
+    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Set when Telegram answers 403 (blocked / deactivated); cleared by the next /start.
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class RoleKind(enum.StrEnum):
+    REGIONAL_ADMIN = "regional_admin"
+    TERRITORIAL_ADMIN = "territorial_admin"
+    OFFICER = "officer"
+
+
+class Role(Base):
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("person_id", "kind", "org_id", name="uq_roles_grant"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[RoleKind] = mapped_column(
+        Enum(RoleKind, name="role_kind", native_enum=False, length=32,
+             values_callable=lambda e: [m.value for m in e])
+    )
+    # Territory of a territorial admin, organisation of an officer; empty for regional admins.
+    org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
