@@ -48,6 +48,11 @@ class Settings(DatabaseSettings):
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:
         token = value.get_secret_value().strip()
+        if not token:
+            raise ValueError(
+                "токен не задан — получите его у @BotFather в Telegram (команда /newbot) "
+                "и впишите в файл .env"
+            )
         bot_id, _, secret = token.partition(":")
         if not bot_id.isdigit() or not secret:
             raise ValueError("токен должен иметь вид 123456789:AAE… (как его выдаёт @BotFather)")
@@ -82,7 +87,9 @@ class Settings(DatabaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"неизвестный часовой пояс {value!r}, пример: Europe/Moscow") from None
+            raise ValueError(
+                f"неизвестный часовой пояс {value!r}, пример: Europe/Moscow"
+            ) from None
         return value
 
     @field_validator("log_level")

@@ -1,0 +1,18 @@
+"""aiogram routers, grouped by role; `build_root_router` is the one place they are assembled."""
+
+from aiogram import Router
+
+from handlers import admin, fallback, member
+from handlers.errors import on_error
+
+
+def build_root_router() -> Router:
+    """Admin features first (they carry the role filter), then members, then the catch-all."""
+    root = Router(name="root")
+    root.errors.register(on_error)
+    root.include_routers(
+        admin.build_router(),
+        member.build_router(),
+        fallback.router(),  # last: it answers whatever the routers above left unhandled
+    )
+    return root

@@ -2,7 +2,7 @@
 
 from models.base import Base, utcnow
 from models.fsm import FsmRecord
-from models.org import OrgLevel, Organization
+from models.org import Organization, OrgLevel
 from models.person import Person, Role, RoleKind
 from models.topic import Subscription, Topic
 

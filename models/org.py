@@ -26,8 +26,13 @@ class Organization(TimestampMixin, Base):
         ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
     )
     level: Mapped[OrgLevel] = mapped_column(
-        Enum(OrgLevel, name="org_level", native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e])
+        Enum(
+            OrgLevel,
+            name="org_level",
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     name: Mapped[str] = mapped_column(String(300))
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Enum, ForeignKey, Integer, String, false
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TimestampMixin
+from models.base import Base, TimestampMixin, UtcDateTime
 
 
 class Person(TimestampMixin, Base):
@@ -24,7 +32,7 @@ class Person(TimestampMixin, Base):
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
     # 152-FZ: the moment the person agreed to the processing of personal data.
-    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    consent_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Set when Telegram answers 403 (blocked / deactivated); cleared by the next /start.
     blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
@@ -40,12 +48,15 @@ class Role(Base):
     __table_args__ = (UniqueConstraint("person_id", "kind", "org_id", name="uq_roles_grant"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), index=True
-    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     kind: Mapped[RoleKind] = mapped_column(
-        Enum(RoleKind, name="role_kind", native_enum=False, length=32,
-             values_callable=lambda e: [m.value for m in e])
+        Enum(
+            RoleKind,
+            name="role_kind",
+            native_enum=False,
+            length=32,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     # Territory of a territorial admin, organisation of an officer; empty for regional admins.
     org_id: Mapped[int | None] = mapped_column(

@@ -1,0 +1,118 @@
+"""Command line: `python -m bot` runs the bot; `migrate`, `orgs import|export` do one job."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import migrate
+from bot.app import Application
+from bot.config import DatabaseSettings, Settings, describe_settings_error
+from bot.db import create_engine, create_session_factory
+from bot.logs import setup_logging
+from services import orgs
+
+logger = logging.getLogger("bot")
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Бот Профинформ")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="применить миграции и запустить бота (по умолчанию)")
+    commands.add_parser("migrate", help="только применить миграции базы данных")
+    org_cmd = commands.add_parser("orgs", help="справочник организаций")
+    org_actions = org_cmd.add_subparsers(dest="action", required=True)
+    org_import = org_actions.add_parser("import", help="загрузить справочник из CSV или XLSX")
+    org_import.add_argument("file", type=Path)
+    org_export = org_actions.add_parser("export", help="выгрузить справочник в CSV или XLSX")
+    org_export.add_argument("file", type=Path)
+    return parser
+
+
+async def _run_bot(settings: Settings) -> int:
+    await migrate.upgrade_async(settings.database_url)
+    app = Application.build(settings)
+    logger.info("Bot is starting (database: %s)", app.engine.url.render_as_string())
+    try:
+        await app.run_polling()
+    finally:
+        await app.close()
+    logger.info("Bot stopped")
+    return EXIT_OK
+
+
+async def _with_session(
+    settings: DatabaseSettings, job: Callable[[AsyncSession, Path], Awaitable[int]], path: Path
+) -> int:
+    await migrate.upgrade_async(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            return await job(session, path)
+    finally:
+        await engine.dispose()
+
+
+async def _import_orgs(session: AsyncSession, path: Path) -> int:
+    try:
+        content = await asyncio.to_thread(path.read_bytes)
+    except OSError as error:
+        print(f"Не удалось прочитать {path}: {error.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        result = await orgs.import_directory(session, path.name, content)
+    except orgs.DirectoryError as error:
+        print(f"Файл {path} не загружен, ничего не изменено:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"Загружено из {path}: добавлено {result.created}, изменено {result.updated}, "
+        f"без изменений {result.unchanged}."
+    )
+    return EXIT_OK
+
+
+async def _export_orgs(session: AsyncSession, path: Path) -> int:
+    if path.suffix.lower() not in orgs.SUPPORTED_SUFFIXES:
+        print("Укажите файл с расширением .csv или .xlsx", file=sys.stderr)
+        return EXIT_FAILED
+    content = await orgs.export_directory(session, path.name)
+    await asyncio.to_thread(path.write_bytes, content)
+    print(f"Справочник выгружен в {path}.")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        settings: DatabaseSettings = Settings() if command == "run" else DatabaseSettings()
+    except ValidationError as error:
+        print(describe_settings_error(error), file=sys.stderr)
+        return EXIT_CONFIG
+    level = settings.log_level_number if isinstance(settings, Settings) else logging.WARNING
+    secrets = [settings.bot_token.get_secret_value()] if isinstance(settings, Settings) else []
+    setup_logging(level, secrets)
+    if command == "migrate":
+        migrate.upgrade(settings.database_url)
+        print("Миграции применены.")
+        return EXIT_OK
+    if command == "orgs":
+        job = _import_orgs if args.action == "import" else _export_orgs
+        return asyncio.run(_with_session(settings, job, args.file))
+    assert isinstance(settings, Settings)
+    return asyncio.run(_run_bot(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Builds the running bot: engine → sessions → Bot → Dispatcher with middlewares and routers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from aiogram.enums import ParseMode
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.commands import set_commands
+from bot.config import Settings
+from bot.db import create_engine, create_session_factory
+from bot.middlewares import DbSessionMiddleware, PersonMiddleware, ThrottleMiddleware
+from bot.storage import DatabaseStorage
+from handlers import build_root_router
+from services import people
+
+
+def create_bot(settings: Settings) -> Bot:
+    api = (
+        TelegramAPIServer.from_base(settings.telegram_api_url)
+        if settings.telegram_api_url
+        else PRODUCTION
+    )
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=AiohttpSession(api=api),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def create_dispatcher(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> Dispatcher:
+    dp = Dispatcher(
+        storage=DatabaseStorage(session_factory),
+        settings=settings,
+        session_factory=session_factory,
+    )
+    # Order matters: drop floods before touching the database, then open the session,
+    # then load the person with it.
+    dp.update.outer_middleware(
+        ThrottleMiddleware(settings.throttle_rate, settings.throttle_period)
+    )
+    dp.update.outer_middleware(DbSessionMiddleware(session_factory))
+    dp.update.outer_middleware(PersonMiddleware(settings.admin_ids))
+    dp.include_router(build_root_router())
+    dp.startup.register(_on_startup)
+    return dp
+
+
+async def _on_startup(
+    bot: Bot, settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        admins = settings.admin_ids | await people.admin_telegram_ids(session)
+    await set_commands(bot, sorted(admins))
+
+
+@dataclass
+class Application:
+    """Everything a running bot holds; built the same way by `python -m bot` and the tests."""
+
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    bot: Bot
+    dispatcher: Dispatcher
+
+    @classmethod
+    def build(cls, settings: Settings) -> Application:
+        engine = create_engine(settings.database_url)
+        session_factory = create_session_factory(engine)
+        return cls(
+            settings=settings,
+            engine=engine,
+            session_factory=session_factory,
+            bot=create_bot(settings),
+            dispatcher=create_dispatcher(settings, session_factory),
+        )
+
+    async def run_polling(
+        self, *, handle_signals: bool = True, handle_as_tasks: bool = True
+    ) -> None:
+        """Long polling until stopped (SIGINT/SIGTERM, or `stop()`)."""
+        await self.dispatcher.start_polling(
+            self.bot,
+            handle_signals=handle_signals,
+            handle_as_tasks=handle_as_tasks,
+            close_bot_session=False,
+        )
+
+    async def stop(self) -> None:
+        await self.dispatcher.stop_polling()
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.engine.dispose()

@@ -1,0 +1,122 @@
+"""Members: registration with consent, profile, roles, leaving and forgetting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Person, Role, RoleKind, utcnow
+from services import topics
+
+
+@dataclass(frozen=True)
+class TelegramProfile:
+    """What Telegram tells us about a person; handlers build it from aiogram's User."""
+
+    telegram_id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What a person may do, resolved once per update."""
+
+    regional_admin: bool = False
+    territories: frozenset[int] = field(default_factory=frozenset)
+    officer_of: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.regional_admin or bool(self.territories)
+
+
+async def get_person(session: AsyncSession, telegram_id: int) -> Person | None:
+    return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+
+
+async def resolve_roles(
+    session: AsyncSession, telegram_id: int, person: Person | None, admin_ids: frozenset[int]
+) -> Roles:
+    """Roles from the database, plus regional admin for the ids listed in ADMIN_IDS."""
+    granted: list[tuple[RoleKind, int | None]] = []
+    if person is not None:
+        rows = await session.execute(
+            select(Role.kind, Role.org_id).where(Role.person_id == person.id)
+        )
+        granted = [(kind, org_id) for kind, org_id in rows]
+    return Roles(
+        regional_admin=telegram_id in admin_ids
+        or any(kind is RoleKind.REGIONAL_ADMIN for kind, _ in granted),
+        territories=frozenset(
+            org_id
+            for kind, org_id in granted
+            if kind is RoleKind.TERRITORIAL_ADMIN and org_id is not None
+        ),
+        officer_of=frozenset(
+            org_id for kind, org_id in granted if kind is RoleKind.OFFICER and org_id is not None
+        ),
+    )
+
+
+def _apply_profile(person: Person, profile: TelegramProfile) -> None:
+    person.first_name = profile.first_name[:128]
+    person.last_name = profile.last_name[:128] if profile.last_name else None
+    person.username = profile.username
+
+
+async def refresh_profile(session: AsyncSession, person: Person, profile: TelegramProfile) -> None:
+    """Keep names and username as Telegram shows them now; writes only when they changed."""
+    before = (person.first_name, person.last_name, person.username)
+    _apply_profile(person, profile)
+    if (person.first_name, person.last_name, person.username) != before:
+        await session.commit()
+
+
+async def register(session: AsyncSession, profile: TelegramProfile) -> Person:
+    """Record consent and create the person with the default topics; idempotent."""
+    person = await get_person(session, profile.telegram_id)
+    if person is not None:
+        return person
+    person = Person(telegram_id=profile.telegram_id, consent_at=utcnow(), blocked=False)
+    _apply_profile(person, profile)
+    session.add(person)
+    await session.flush()
+    await topics.subscribe_defaults(session, person.id)
+    await session.commit()
+    return person
+
+
+async def unblock(session: AsyncSession, person: Person) -> bool:
+    """A person who blocked the bot and came back with /start gets broadcasts again."""
+    if not person.blocked:
+        return False
+    person.blocked = False
+    await session.commit()
+    return True
+
+
+async def set_organization(session: AsyncSession, person: Person, org_id: int | None) -> None:
+    person.org_id = org_id
+    await session.commit()
+
+
+async def forget(session: AsyncSession, telegram_id: int) -> bool:
+    """Delete the person and everything hanging off them (subscriptions, roles)."""
+    result = await session.execute(delete(Person).where(Person.telegram_id == telegram_id))
+    await session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def admin_telegram_ids(session: AsyncSession) -> frozenset[int]:
+    """Telegram ids of everyone holding an admin role in the database."""
+    rows = await session.scalars(
+        select(Person.telegram_id)
+        .join(Role, Role.person_id == Person.id)
+        .where(Role.kind.in_([RoleKind.REGIONAL_ADMIN, RoleKind.TERRITORIAL_ADMIN]))
+        .distinct()
+    )
+    return frozenset(rows)

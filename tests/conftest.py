@@ -1,0 +1,127 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL via TEST_DATABASE_URL), the fake
+Bot API, and the real bot polling it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import Application
+from bot.config import Settings
+from bot.db import create_engine, create_session_factory
+from bot.migrate import upgrade_async
+from fakeapi import FakeTelegram, FakeUser
+
+TOKEN = "123456:TEST-token-for-the-fake-api"
+ADMIN_ID = 900001
+SAMPLE_ORGS = Path(__file__).resolve().parent.parent / "samples" / "kursk_orgs.csv"
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> str:
+    """An empty database: a fresh SQLite file, or the PostgreSQL test database wiped clean."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        await _reset_postgres(url)
+        return url
+    return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+
+
+@pytest.fixture
+async def migrated_url(database_url: str) -> str:
+    await upgrade_async(database_url)
+    return database_url
+
+
+@pytest.fixture
+async def session_factory(migrated_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(migrated_url)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(token=TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def settings(migrated_url: str, fake: FakeTelegram) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=TOKEN,  # type: ignore[arg-type]
+        admin_ids=frozenset({ADMIN_ID}),
+        database_url=migrated_url,
+        telegram_api_url=fake.base_url,
+    )
+
+
+class RunningBot:
+    """The real application polling the fake API; can be restarted like a process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app: Application | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.app = Application.build(self.settings)
+        started = asyncio.Event()
+        self.app.dispatcher.startup.register(started.set)
+        # Sequential handling: the fake knows an update is done when the next poll comes.
+        self._task = asyncio.create_task(
+            self.app.run_polling(handle_signals=False, handle_as_tasks=False)
+        )
+        await asyncio.wait_for(started.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        if self.app is None or self._task is None:
+            return
+        with contextlib.suppress(RuntimeError):  # polling already stopped
+            await self.app.stop()
+        await asyncio.wait_for(self._task, timeout=10)
+        await self.app.close()
+        self.app, self._task = None, None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        assert self.app is not None
+        return self.app.session_factory
+
+
+@pytest.fixture
+async def running_bot(settings: Settings) -> AsyncIterator[RunningBot]:
+    bot = RunningBot(settings)
+    await bot.start()
+    yield bot
+    await bot.stop()
+
+
+@pytest.fixture
+def member() -> FakeUser:
+    return FakeUser(id=100001, first_name="Мария", last_name="Иванова", username="m_ivanova")
+
+
+@pytest.fixture
+def admin() -> FakeUser:
+    return FakeUser(id=ADMIN_ID, first_name="Ольга", last_name="Петрова")
