@@ -41,8 +41,8 @@ class Settings(DatabaseSettings):
     timezone: str = "Europe/Moscow"
     log_level: str = "INFO"
     # Per-user flood guard: at most `throttle_rate` updates per `throttle_period` seconds.
-    throttle_rate: int = Field(default=8, ge=1)
-    throttle_period: float = Field(default=4.0, gt=0)
+    throttle_rate: int = Field(default=15, ge=1)
+    throttle_period: float = Field(default=5.0, gt=0)
 
     @field_validator("bot_token")
     @classmethod

@@ -23,7 +23,7 @@ from models import Organization, Topic
 from texts import ru
 
 PAGE_SIZE = 8
-BUTTON_TEXT_LIMIT = 60
+BUTTON_TEXT_LIMIT = 64
 
 
 def _short(name: str) -> str:

@@ -125,3 +125,12 @@ def member() -> FakeUser:
 @pytest.fixture
 def admin() -> FakeUser:
     return FakeUser(id=ADMIN_ID, first_name="Ольга", last_name="Петрова")
+
+
+@pytest.fixture
+async def directory(session_factory: async_sessionmaker[AsyncSession]) -> None:
+    """The sample Kursk directory, imported the way an admin would."""
+    from services import orgs
+
+    async with session_factory() as session:
+        await orgs.import_directory(session, SAMPLE_ORGS.name, SAMPLE_ORGS.read_bytes())
