@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import migrate
-from bot.app import Application
 from bot.config import DatabaseSettings, Settings, describe_settings_error
 from bot.db import create_engine, create_session_factory
 from bot.logs import setup_logging
@@ -39,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _run_bot(settings: Settings) -> int:
+    # Imported here: aiogram takes seconds to import, and the other commands do not need it.
+    from bot.app import Application
+
     await migrate.upgrade_async(settings.database_url)
     app = Application.build(settings)
     logger.info("Bot is starting (database: %s)", app.engine.url.render_as_string())

@@ -79,7 +79,7 @@ def territories(
 ) -> InlineKeyboardMarkup:
     """A page of territorial organisations; choosing one opens its primaries."""
     rows = _org_rows(orgs, flow, OrgAction.OPEN)
-    if regional_id is not None and page + 1 >= pages(total):
+    if regional_id is not None:
         rows.append(
             [
                 _button(

@@ -144,7 +144,9 @@ async def test_a_restart_mid_onboarding_resumes_search_and_buttons(
     await fake.send_message(member, "Гимназия № 25")
     assert "МБОУ «Гимназия № 25» г. Курска" in button_texts(screen(fake, member.id))
     # A button on the message from before the restart still works too.
-    await fake.click(member, "Беловская районная организация Профсоюза", message_id=picker.message_id)
+    await fake.click(
+        member, "Беловская районная организация Профсоюза", message_id=picker.message_id
+    )
     edited = fake.message(member.id, picker.message_id)
     assert edited is not None and "первичную" in edited.text
 
