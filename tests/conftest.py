@@ -24,6 +24,11 @@ ADMIN_ID = 900001
 SAMPLE_ORGS = Path(__file__).resolve().parent.parent / "samples" / "kursk_orgs.csv"
 
 
+def pytest_report_header() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return f"database: {url.split('@')[-1] if url else 'SQLite (a fresh file per test)'}"
+
+
 async def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
     async with engine.begin() as connection:
