@@ -43,6 +43,19 @@ class Settings(DatabaseSettings):
     # Per-user flood guard: at most `throttle_rate` updates per `throttle_period` seconds.
     throttle_rate: int = Field(default=15, ge=1)
     throttle_period: float = Field(default=5.0, gt=0)
+    # Broadcast delivery: Telegram allows about 30 messages per second to different chats.
+    broadcast_rate: float = Field(default=30.0, gt=0)
+    # Sends in flight at once, so that network latency does not cap the rate; also the most
+    # a crash can duplicate.
+    broadcast_concurrency: int = Field(default=16, ge=1, le=200)
+    # Paid broadcasts (allow_paid_broadcast, costs Stars) lift the limit to up to 1000/s.
+    paid_broadcast: bool = False
+    paid_broadcast_rate: float = Field(default=1000.0, gt=0)
+    # News arriving between these local hours comes silently; alerts always ring.
+    quiet_hours_start: int = Field(default=22, ge=0, le=23)
+    quiet_hours_end: int = Field(default=8, ge=0, le=23)
+    # The admin's progress message is edited at most this often (seconds).
+    progress_interval: float = Field(default=3.0, gt=0)
 
     @field_validator("bot_token")
     @classmethod
@@ -99,6 +112,10 @@ class Settings(DatabaseSettings):
         if value not in LOG_LEVELS:
             raise ValueError(f"одно из {', '.join(LOG_LEVELS)}")
         return value
+
+    @property
+    def effective_broadcast_rate(self) -> float:
+        return self.paid_broadcast_rate if self.paid_broadcast else self.broadcast_rate
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,0 +1,133 @@
+"""Broadcasts and their outbox: one delivery row per (broadcast, recipient)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, TimestampMixin, UtcDateTime
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings (no native ENUM type): the same on SQLite and PostgreSQL.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=16,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class BroadcastKind(enum.StrEnum):
+    NEWS = "news"
+    ALERT = "alert"  # law-change alert: sound at any hour, pinned
+
+
+class BroadcastStatus(enum.StrEnum):
+    DRAFT = "draft"  # being composed in the chat
+    SCHEDULED = "scheduled"  # confirmed, waits for scheduled_at; no deliveries yet
+    SENDING = "sending"  # deliveries enqueued; the worker drains them
+    PAUSED = "paused"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class RecallStatus(enum.StrEnum):
+    RECALLING = "recalling"
+    RECALLED = "recalled"
+
+
+class Audience(enum.StrEnum):
+    ALL = "all"  # every subscriber of the topics (a territorial admin: within the territory)
+    TERRITORY = "territory"  # one territorial organisation and its primaries
+    ORG = "org"  # one primary organisation
+    OFFICERS = "officers"  # information officers only
+
+
+class Broadcast(TimestampMixin, Base):
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[BroadcastKind] = mapped_column(_enum(BroadcastKind, "broadcast_kind"))
+    status: Mapped[BroadcastStatus] = mapped_column(
+        _enum(BroadcastStatus, "broadcast_status"), index=True
+    )
+    # Who composed it (None: the command line).
+    author_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Composed in the chat: the admin's own message(s), delivered with copyMessage(s).
+    source_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    source_message_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # Composed on the command line: HTML text, delivered with sendMessage.
+    text: Mapped[str | None] = mapped_column(Text)
+    audience: Mapped[Audience] = mapped_column(_enum(Audience, "broadcast_audience"))
+    audience_org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    # A territorial admin's broadcasts never leave their territory.
+    territory_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    scheduled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    # The admin's progress message, edited while the broadcast runs.
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(Integer)
+    recall_status: Mapped[RecallStatus | None] = mapped_column(
+        _enum(RecallStatus, "recall_status"), nullable=True
+    )
+
+
+class BroadcastTopic(Base):
+    __tablename__ = "broadcast_topics"
+
+    broadcast_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic_id: Mapped[int] = mapped_column(
+        ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: blocked the bot or deactivated
+    FAILED = "failed"  # 400 chat not found, too many network errors, …
+    RECALLED = "recalled"  # the delivered message was deleted again
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "person_id", name="uq_deliveries_recipient"),
+        # The worker's query: the next pending rows of one broadcast, in id order.
+        Index("ix_deliveries_broadcast_status", "broadcast_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, "delivery_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Ids of the delivered message(s) in the member's chat: what a recall deletes.
+    message_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

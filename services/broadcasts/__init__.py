@@ -1,0 +1,1 @@
+"""Broadcasts: composing, the outbox and its delivery worker, recall, the members' archive."""
