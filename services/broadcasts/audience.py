@@ -17,14 +17,14 @@ from models import (
 )
 
 
-def _territory_orgs(territory_id: int) -> Select[tuple[int]]:
+def _territory_orgs(territory_id: int) -> Select:
     """Ids of the territorial organisation itself and of its primary organisations."""
     return select(Organization.id).where(
         or_(Organization.id == territory_id, Organization.parent_id == territory_id)
     )
 
 
-def recipients(broadcast: Broadcast) -> Select[tuple[int, int]]:
+def recipients(broadcast: Broadcast) -> Select:
     """(person id, chat id) of everyone the broadcast goes to, blocked people left out."""
     query = select(Person.id, Person.telegram_id).where(Person.blocked.is_(False))
     if broadcast.audience is Audience.OFFICERS:
