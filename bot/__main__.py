@@ -1,4 +1,5 @@
-"""Command line: `python -m bot` runs the bot; `migrate`, `orgs import|export` do one job."""
+"""Command line: `python -m bot` runs the bot; `migrate`, `orgs import|export`, `broadcast` do
+one job."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.config import DatabaseSettings, Settings, describe_settings_error
 from bot.db import create_engine, create_session_factory
 from bot.logs import setup_logging
 from services import orgs
+from services.broadcasts import cli as broadcast_cli
 
 logger = logging.getLogger("bot")
 
@@ -34,6 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     org_import.add_argument("file", type=Path)
     org_export = org_actions.add_parser("export", help="выгрузить справочник в CSV или XLSX")
     org_export.add_argument("file", type=Path)
+    broadcast = commands.add_parser(
+        "broadcast", help="поставить в очередь рассылку HTML-текста подписчикам тем"
+    )
+    broadcast.add_argument(
+        "--topic", action="append", required=True, dest="topics", metavar="SLUG",
+        help="тема (news, law, …); можно несколько раз",
+    )
+    broadcast.add_argument("--org", metavar="CODE", help="код территориальной или первичной")
+    broadcast.add_argument("--alert", action="store_true", help="срочное: со звуком, закрепить")
+    broadcast.add_argument("--text-file", type=Path, required=True, metavar="FILE")
     return parser
 
 
@@ -94,6 +106,16 @@ async def _export_orgs(session: AsyncSession, path: Path) -> int:
     return EXIT_OK
 
 
+def _broadcast_job(args: argparse.Namespace) -> Callable[[AsyncSession, Path], Awaitable[int]]:
+    async def job(session: AsyncSession, path: Path) -> int:
+        queued = await broadcast_cli.enqueue_text_file(
+            session, path, topic_slugs=args.topics, org_code=args.org, alert=args.alert
+        )
+        return EXIT_OK if queued else EXIT_FAILED
+
+    return job
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
@@ -112,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     if command == "orgs":
         job = _import_orgs if args.action == "import" else _export_orgs
         return asyncio.run(_with_session(settings, job, args.file))
+    if command == "broadcast":
+        return asyncio.run(_with_session(settings, _broadcast_job(args), args.text_file))
     assert isinstance(settings, Settings)
     return asyncio.run(_run_bot(settings))
 

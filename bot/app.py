@@ -18,6 +18,8 @@ from bot.middlewares import DbSessionMiddleware, PersonMiddleware, ThrottleMiddl
 from bot.storage import DatabaseStorage
 from handlers import build_root_router
 from services import people
+from services.broadcasts.progress import ProgressRenderer
+from services.broadcasts.worker import DeliveryWorker
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -70,17 +72,29 @@ class Application:
     session_factory: async_sessionmaker[AsyncSession]
     bot: Bot
     dispatcher: Dispatcher
+    worker: DeliveryWorker
 
     @classmethod
-    def build(cls, settings: Settings) -> Application:
+    def build(
+        cls, settings: Settings, render_progress: ProgressRenderer | None = None
+    ) -> Application:
+        """`render_progress` draws the admin's progress card (None: the card is not edited)."""
         engine = create_engine(settings.database_url)
         session_factory = create_session_factory(engine)
+        bot = create_bot(settings)
+        dispatcher = create_dispatcher(settings, session_factory)
+        worker = DeliveryWorker.from_settings(bot, session_factory, settings, render_progress)
+        # The worker lives as long as polling does; handlers get it to `wake()` it.
+        dispatcher["delivery_worker"] = worker
+        dispatcher.startup.register(worker.start)
+        dispatcher.shutdown.register(worker.stop)
         return cls(
             settings=settings,
             engine=engine,
             session_factory=session_factory,
-            bot=create_bot(settings),
-            dispatcher=create_dispatcher(settings, session_factory),
+            bot=bot,
+            dispatcher=dispatcher,
+            worker=worker,
         )
 
     async def run_polling(

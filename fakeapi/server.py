@@ -411,6 +411,19 @@ class FakeTelegram:
         body = self._factory.document_message(user, filename, content, mime_type, caption)
         return await self.send_update(body, wait=wait, wait_timeout=wait_timeout)
 
+    async def send_photo(
+        self,
+        user: FakeUser,
+        caption: str | None = None,
+        *,
+        media_group_id: str | None = None,
+        wait: bool = True,
+        wait_timeout: float | None = None,
+    ) -> JsonDict:
+        """The user sends a photo; several with one `media_group_id` make an album."""
+        body = self._factory.photo_message(user, caption, media_group_id)
+        return await self.send_update(body, wait=wait, wait_timeout=wait_timeout)
+
     async def click(
         self,
         user: FakeUser,

@@ -192,6 +192,25 @@ class UpdateFactory:
         }
         return {"message": self._user_message(user, "document", caption, document)}
 
+    def photo_message(
+        self, user: FakeUser, caption: str | None, media_group_id: str | None
+    ) -> JsonDict:
+        """A photo (one size is enough for the bot), optionally one part of an album."""
+        stored = self.world.store_file(b"\x89PNG fake", folder="photos", mime_type="image/png")
+        photo = [
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "width": 800,
+                "height": 600,
+                "file_size": 9,
+            }
+        ]
+        body = self._user_message(user, "photo", caption, photo)
+        if media_group_id is not None:
+            body["media_group_id"] = media_group_id
+        return {"message": body}
+
     def callback_query(self, user: FakeUser, data: str, message: JsonDict | None) -> JsonDict:
         """A callback_query update body, with `message` (a Message dict) attached if given."""
         chat = self.world.register_user(user)

@@ -61,3 +61,45 @@ class ProfileCB(CallbackData, prefix="profile"):
 
 class ForgetCB(CallbackData, prefix="forget"):
     confirm: bool
+
+
+class BcStep(StrEnum):
+    """Steps of composing a broadcast; every button names its draft."""
+
+    KIND = "k"
+    TOPIC = "t"
+    TOPICS_DONE = "n"
+    AUDIENCE = "a"
+    TERRITORIES = "l"
+    PRIMARIES = "p"
+    ORG = "o"
+    SEND = "s"
+    SCHEDULE = "c"
+    CHANGE = "e"
+    REPLACE = "r"
+    CANCEL = "x"
+
+
+class BcCB(CallbackData, prefix="bc"):
+    step: BcStep
+    draft: int
+    value: str = ""
+    org_id: int = 0
+    page: int = 0
+
+
+class BcControl(StrEnum):
+    """What an admin does with a confirmed broadcast."""
+
+    OPEN = "o"
+    PAUSE = "p"
+    RESUME = "r"
+    CANCEL = "c"
+    RECALL = "a"
+    RECALL_YES = "y"
+    RECALL_NO = "n"
+
+
+class BcControlCB(CallbackData, prefix="bcc"):
+    action: BcControl
+    broadcast: int

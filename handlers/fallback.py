@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from models import Person
@@ -13,6 +14,10 @@ from texts import ru
 async def on_stale_button(callback: CallbackQuery) -> None:
     # A button from before a restart that no longer matches, or callback data made up by hand.
     await callback.answer(ru.STALE_BUTTON, show_alert=True)
+
+
+async def on_admin_command(message: Message) -> None:
+    await message.answer(ru.ADMIN_ONLY)
 
 
 async def on_file(message: Message, roles: Roles) -> None:
@@ -27,6 +32,9 @@ def router() -> Router:
     """Registered last: it matches everything the feature routers did not."""
     r = Router(name=__name__)
     r.callback_query.register(on_stale_button)
+    r.message.register(
+        on_admin_command, F.chat.type == "private", Command("broadcast", "broadcasts", "orgs")
+    )
     r.message.register(on_file, F.chat.type == "private", F.document)
     r.message.register(on_anything_else, F.chat.type == "private")
     return r

@@ -21,3 +21,10 @@ class RegionalAdmin(Filter):
 
     async def __call__(self, event: TelegramObject, roles: Roles | None = None) -> bool:
         return roles is not None and roles.regional_admin
+
+
+class AnyAdmin(Filter):
+    """A regional admin or a territorial admin of at least one territory."""
+
+    async def __call__(self, event: TelegramObject, roles: Roles | None = None) -> bool:
+        return roles is not None and roles.is_admin

@@ -26,7 +26,8 @@ PAGE_SIZE = 8
 BUTTON_TEXT_LIMIT = 64
 
 
-def _short(name: str) -> str:
+def short(name: str) -> str:
+    """A name cut to fit a button."""
     return name if len(name) <= BUTTON_TEXT_LIMIT else name[: BUTTON_TEXT_LIMIT - 1] + "…"
 
 
@@ -55,7 +56,7 @@ def _org_rows(
     orgs: Iterable[Organization], flow: Flow, action: OrgAction
 ) -> list[list[InlineKeyboardButton]]:
     return [
-        [_button(_short(org.name), OrgCB(action=action, flow=flow, org_id=org.id))] for org in orgs
+        [_button(short(org.name), OrgCB(action=action, flow=flow, org_id=org.id))] for org in orgs
     ]
 
 

@@ -7,3 +7,10 @@ class OrgSearch(StatesGroup):
     """The organisation picker is on screen: typed text is a search by name."""
 
     typing = State()
+
+
+class BroadcastCompose(StatesGroup):
+    """An admin composing a broadcast; the draft itself is a row in `broadcasts`."""
+
+    message = State()
+    schedule_time = State()

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.db import create_engine, create_session_factory
 from bot.migrate import upgrade_async
 from fakeapi import FakeTelegram, FakeUser
+from handlers.admin.broadcast_views import render_progress
 
 TOKEN = "123456:TEST-token-for-the-fake-api"
 ADMIN_ID = 900001
@@ -86,7 +87,7 @@ class RunningBot:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.app = Application.build(self.settings)
+        self.app = Application.build(self.settings, render_progress=render_progress)
         started = asyncio.Event()
         self.app.dispatcher.startup.register(started.set)
         # Sequential handling: the fake knows an update is done when the next poll comes.
@@ -103,6 +104,10 @@ class RunningBot:
         await asyncio.wait_for(self._task, timeout=10)
         await self.app.close()
         self.app, self._task = None, None
+
+    def wake_worker(self) -> None:
+        assert self.app is not None
+        self.app.worker.wake()
 
     async def restart(self) -> None:
         await self.stop()

@@ -55,7 +55,7 @@ async def test_a_member_cannot_import(
     await fake.send_document(member, "kursk_orgs.csv", SAMPLE_ORGS.read_bytes())
     assert screen(fake, member.id).text == ru.FILES_ADMIN_ONLY
     await fake.send_message(member, "/orgs")
-    assert screen(fake, member.id).text == ru.NEED_START
+    assert screen(fake, member.id).text == ru.ADMIN_ONLY
     assert await count(running_bot.sessions, Organization) == 0
     assert not fake.calls_of("getFile")
 

@@ -157,3 +157,14 @@ async def test_start_after_blocking_clears_the_flag(
     assert any("рассылки возобновлены" in text for text in texts)
     stored = await person_of(running_bot.sessions, member.id)
     assert stored is not None and stored.blocked is False
+
+
+async def test_a_deep_link_for_a_registered_member_offers_to_change_the_organisation(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser
+) -> None:
+    await register(fake, member)
+    await fake.send_message(member, "/start org_46-31-002")
+    assert "Вы перешли по ссылке организации" in screen(fake, member.id).text
+    await fake.click(member, "Да, это моя организация")
+    assert "Ваш профиль" in screen(fake, member.id).text
+    assert await org_code_of(running_bot.sessions, member.id) == "46-31-002"

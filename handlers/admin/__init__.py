@@ -1,14 +1,21 @@
-"""Admin routers; the role filter sits here, on the parent, not on each handler."""
+"""Admin routers; the role filters sit here, on the parents, not on each handler."""
 
 from aiogram import F, Router
 
-from handlers.admin import orgs
-from handlers.filters import RegionalAdmin
+from handlers.admin import broadcast, broadcast_control, orgs
+from handlers.filters import AnyAdmin, RegionalAdmin
 
 
 def build_router() -> Router:
+    """Broadcasts for regional and territorial admins; the directory for regional admins."""
     admin = Router(name="admin")
-    admin.message.filter(F.chat.type == "private", RegionalAdmin())
-    admin.callback_query.filter(RegionalAdmin())
-    admin.include_routers(orgs.router())
+    admin.message.filter(F.chat.type == "private", AnyAdmin())
+    admin.callback_query.filter(AnyAdmin())
+
+    regional = Router(name="admin.regional")
+    regional.message.filter(RegionalAdmin())
+    regional.callback_query.filter(RegionalAdmin())
+    regional.include_routers(orgs.router())
+
+    admin.include_routers(broadcast.router(), broadcast_control.router(), regional)
     return admin

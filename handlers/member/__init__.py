@@ -3,7 +3,7 @@
 from aiogram import F, Router
 
 from handlers.filters import Registered
-from handlers.member import account, help, org_picker, profile, start, topics
+from handlers.member import account, help, news, org_picker, profile, start, topics
 
 
 def build_router() -> Router:
@@ -16,6 +16,8 @@ def build_router() -> Router:
     registered = Router(name="member.registered")
     registered.message.filter(Registered())
     registered.callback_query.filter(Registered())
-    registered.include_routers(org_picker.router(), topics.router(), profile.router())
+    registered.include_routers(
+        org_picker.router(), topics.router(), profile.router(), news.router()
+    )
     member.include_router(registered)
     return member

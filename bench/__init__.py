@@ -1,0 +1,1 @@
+"""Benchmarks, run by hand (`python -m bench.broadcast --help`); pytest never collects them."""

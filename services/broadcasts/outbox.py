@@ -1,0 +1,534 @@
+"""The outbox: one `deliveries` row per (broadcast, recipient), and every query over it.
+
+The chat UI and the command line put broadcasts in (`enqueue`, `create_text_broadcast`) and
+steer them (`set_paused`, `cancel`, `request_recall`, `stats`); the delivery worker drains
+them with the `claim_*` / `record_outcomes` / `finish_*` functions below. All SQL of the
+delivery side lives here, written for SQLite and PostgreSQL alike.
+
+Statuses, and who moves them:
+
+- broadcast: DRAFT or SCHEDULED → SENDING (`enqueue`) → DONE (worker, when no row is pending);
+  SENDING ⇄ PAUSED (`set_paused`); SCHEDULED/SENDING/PAUSED → CANCELLED (`cancel`). A cancelled
+  broadcast's unsent rows simply stay PENDING: nothing resumes a cancelled broadcast, and
+  `stats` shows them as not delivered. `recall_status`: None → RECALLING (`request_recall`)
+  → RECALLED (worker).
+- delivery: PENDING → SENT | BLOCKED | FAILED (worker, only after Telegram answered);
+  SENT → RECALLED (worker, after deleting the message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any, NamedTuple
+
+from sqlalchemy import bindparam, exists, func, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Audience,
+    Broadcast,
+    BroadcastKind,
+    BroadcastStatus,
+    BroadcastTopic,
+    Delivery,
+    DeliveryStatus,
+    Organization,
+    OrgLevel,
+    Person,
+    RecallStatus,
+    Topic,
+    utcnow,
+)
+from services.broadcasts import audience
+from services.broadcasts.progress import ProgressSnapshot, snapshot
+
+TEXT_LIMIT = 4096
+# Telegram lets a bot delete its messages in private chats for 48 hours only.
+RECALL_WINDOW = timedelta(hours=48)
+_NOT_YET_ENQUEUED = (BroadcastStatus.DRAFT, BroadcastStatus.SCHEDULED)
+_CANCELLABLE = (BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING, BroadcastStatus.PAUSED)
+
+
+class BroadcastInputError(Exception):
+    """A command-line broadcast was rejected; `problems` are Russian, one per mistake."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+# --- putting broadcasts in -----------------------------------------------------------------
+
+
+async def enqueue(session: AsyncSession, broadcast_id: int) -> int:
+    """Fill the outbox with one INSERT … SELECT and start sending; returns the recipient count.
+
+    Idempotent: only a DRAFT or SCHEDULED broadcast is switched to SENDING (the switch is the
+    guard, atomic in one UPDATE), and the unique (broadcast, person) pair backs it up.
+    """
+    now = utcnow()
+    switched = await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast_id, Broadcast.status.in_(_NOT_YET_ENQUEUED))
+        .values(status=BroadcastStatus.SENDING, started_at=now, finished_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(switched):
+        broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
+        assert broadcast is not None
+        recipients = audience.recipients(broadcast).add_columns(
+            literal(broadcast_id), literal(DeliveryStatus.PENDING.value), literal(0)
+        )
+        await session.execute(
+            insert(Delivery).from_select(
+                ["person_id", "chat_id", "broadcast_id", "status", "attempts"], recipients
+            )
+        )
+        counted = select(func.count(Delivery.id)).where(Delivery.broadcast_id == broadcast_id)
+        await session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id)
+            .values(total=counted.scalar_subquery())
+            .execution_options(synchronize_session=False)
+        )
+    await session.commit()
+    total = await session.scalar(select(Broadcast.total).where(Broadcast.id == broadcast_id))
+    return int(total or 0)
+
+
+async def activate_due(session: AsyncSession, now: datetime) -> list[int]:
+    """Enqueue the SCHEDULED broadcasts whose time has come; returns their ids."""
+    due = await session.scalars(
+        select(Broadcast.id)
+        .where(Broadcast.status == BroadcastStatus.SCHEDULED, Broadcast.scheduled_at <= now)
+        .order_by(Broadcast.scheduled_at, Broadcast.id)
+    )
+    ids = list(due)
+    for broadcast_id in ids:
+        await enqueue(session, broadcast_id)
+    return ids
+
+
+async def create_text_broadcast(
+    session: AsyncSession,
+    *,
+    text: str,
+    topic_slugs: list[str],
+    org_code: str | None,
+    alert: bool,
+) -> Broadcast:
+    """Validate and enqueue an HTML text broadcast (the command line); nothing written on error."""
+    problems = text_problems(text)
+    target = await _resolve_target(session, topic_slugs, org_code)
+    problems += target.problems
+    if problems:
+        raise BroadcastInputError(problems)
+    broadcast = Broadcast(
+        kind=BroadcastKind.ALERT if alert else BroadcastKind.NEWS,
+        status=BroadcastStatus.DRAFT,
+        text=text,
+        source_message_ids=[],
+        audience=target.audience,
+        audience_org_id=target.org_id,
+        total=0,
+    )
+    session.add(broadcast)
+    await session.flush()
+    session.add_all(
+        BroadcastTopic(broadcast_id=broadcast.id, topic_id=topic_id)
+        for topic_id in target.topic_ids
+    )
+    await session.flush()
+    await enqueue(session, broadcast.id)
+    await session.refresh(broadcast)
+    return broadcast
+
+
+async def target_problems(
+    session: AsyncSession, *, topic_slugs: list[str], org_code: str | None
+) -> list[str]:
+    """What is wrong with the topics and organisation of a command-line broadcast."""
+    return (await _resolve_target(session, topic_slugs, org_code)).problems
+
+
+@dataclass
+class _Target:
+    problems: list[str]
+    topic_ids: list[int]
+    audience: Audience = Audience.ALL
+    org_id: int | None = None
+
+
+async def _resolve_target(
+    session: AsyncSession, topic_slugs: Sequence[str], org_code: str | None
+) -> _Target:
+    rows = await session.execute(select(Topic.slug, Topic.id))
+    topics: dict[str, int] = {slug: topic_id for slug, topic_id in rows}
+    wanted = list(dict.fromkeys(slug.strip() for slug in topic_slugs if slug.strip()))
+    unknown = [slug for slug in wanted if slug not in topics]
+    target = _Target(problems=[], topic_ids=[topics[s] for s in wanted if s in topics])
+    if not wanted:
+        target.problems.append(f"Не указана ни одна тема (есть: {', '.join(sorted(topics))}).")
+    if unknown:
+        target.problems.append(
+            f"Неизвестная тема: {', '.join(unknown)} (есть: {', '.join(sorted(topics))})."
+        )
+    if org_code is not None:
+        org = await session.scalar(select(Organization).where(Organization.code == org_code))
+        if org is None:
+            target.problems.append(f"Неизвестная организация: {org_code}.")
+        elif org.level is OrgLevel.TERRITORIAL:
+            target.audience, target.org_id = Audience.TERRITORY, org.id
+        elif org.level is OrgLevel.PRIMARY:
+            target.audience, target.org_id = Audience.ORG, org.id
+    return target
+
+
+# --- Telegram HTML -------------------------------------------------------------------------
+
+_ALLOWED_TAGS = frozenset(
+    {
+        "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
+        "a", "code", "pre", "blockquote", "tg-emoji",
+    }
+)  # fmt: skip
+_NAMED_ENTITIES = frozenset({"lt", "gt", "amp", "quot"})
+_REQUIRED_ATTRS = {"a": "href", "tg-emoji": "emoji-id"}
+
+
+class _TelegramHtml(HTMLParser):
+    """Checks text the way Telegram parses `parse_mode=HTML` and measures what is shown."""
+
+    def __init__(self) -> None:
+        # Character references arrive separately, so a stray "<" can be told from "&lt;".
+        super().__init__(convert_charrefs=False)
+        self.length = 0
+        self.visible = False
+        self.problems: list[str] = []
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag not in _ALLOWED_TAGS:
+            self.problems.append(
+                f"Тег <{tag}> Telegram не поддерживает (можно: b, i, u, s, a, code, pre, "
+                "blockquote, tg-spoiler, tg-emoji)."
+            )
+        elif tag == "span" and values.get("class") != "tg-spoiler":
+            self.problems.append('Тег <span> допустим только как <span class="tg-spoiler">.')
+        elif tag in _REQUIRED_ATTRS and not values.get(_REQUIRED_ATTRS[tag]):
+            self.problems.append(f"У тега <{tag}> нет атрибута {_REQUIRED_ATTRS[tag]}.")
+        self._open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.problems.append(f"Тег <{tag}/> Telegram не поддерживает.")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self._open:
+            self.problems.append(f"Лишний закрывающий тег </{tag}>.")
+            return
+        if self._open[-1] != tag:
+            self.problems.append(
+                f"Закрывающий тег </{tag}> стоит раньше, чем </{self._open[-1]}>."
+            )
+        # Close the innermost matching tag and whatever was left open inside it.
+        innermost = len(self._open) - 1 - self._open[::-1].index(tag)
+        del self._open[innermost:]
+
+    def handle_data(self, data: str) -> None:
+        if "<" in data:
+            self.problems.append("Знак «<» вне тега: запишите его как &lt;.")
+            data = data.replace("<", "")
+        self._count(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self._count("&" if name in _NAMED_ENTITIES else f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self._count("&")
+
+    def handle_comment(self, data: str) -> None:
+        self.problems.append("Комментарии <!-- … --> Telegram не поддерживает.")
+
+    def handle_decl(self, decl: str) -> None:
+        self.problems.append(f"Конструкцию <!{decl}> Telegram не поддерживает.")
+
+    def unknown_decl(self, data: str) -> None:
+        self.handle_decl(data)
+
+    def handle_pi(self, data: str) -> None:
+        self.problems.append(f"Конструкцию <?{data}> Telegram не поддерживает.")
+
+    def _count(self, shown: str) -> None:
+        self.length += len(shown)
+        self.visible = self.visible or bool(shown.strip())
+
+    def finish(self) -> list[str]:
+        self.close()
+        self.problems += [f"Тег <{tag}> не закрыт." for tag in reversed(self._open)]
+        return list(dict.fromkeys(self.problems))
+
+
+def text_problems(text: str) -> list[str]:
+    """What Telegram would reject in an HTML text message: markup, emptiness, length."""
+    parser = _TelegramHtml()
+    parser.feed(text)
+    problems = parser.finish()
+    if not parser.visible:
+        problems.append("Текст рассылки пустой.")
+    elif parser.length > TEXT_LIMIT:
+        problems.append(
+            f"Текст длиннее {TEXT_LIMIT} символов: {parser.length} без учёта разметки."
+        )
+    return problems
+
+
+# --- steering ------------------------------------------------------------------------------
+
+
+async def set_paused(session: AsyncSession, broadcast_id: int, paused: bool) -> bool:
+    """Pause a sending broadcast or resume a paused one; False when it was in another state."""
+    before, after = (
+        (BroadcastStatus.SENDING, BroadcastStatus.PAUSED)
+        if paused
+        else (BroadcastStatus.PAUSED, BroadcastStatus.SENDING)
+    )
+    return await _switch(session, broadcast_id, [before], status=after)
+
+
+async def cancel(session: AsyncSession, broadcast_id: int) -> bool:
+    """Stop a scheduled, sending or paused broadcast for good; unsent rows stay PENDING."""
+    return await _switch(
+        session, broadcast_id, _CANCELLABLE, status=BroadcastStatus.CANCELLED, finished_at=utcnow()
+    )
+
+
+async def request_recall(session: AsyncSession, broadcast_id: int) -> bool:
+    """Ask the worker to delete the delivered copies (those under 48 h old); stops sending too."""
+    recallable = exists().where(*_sent_rows(broadcast_id, since=utcnow() - RECALL_WINDOW))
+    switched = await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast_id, Broadcast.recall_status.is_(None), recallable)
+        .values(recall_status=RecallStatus.RECALLING)
+        .execution_options(synchronize_session=False)
+    )
+    if not _rowcount(switched):
+        await session.rollback()
+        return False
+    # A recalled broadcast must not go on reaching people.
+    await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast_id, Broadcast.status.in_(_CANCELLABLE))
+        .values(status=BroadcastStatus.CANCELLED, finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    return True
+
+
+async def stats(session: AsyncSession, broadcast_id: int) -> ProgressSnapshot:
+    """The broadcast's progress: its row and one GROUP BY over its deliveries."""
+    broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
+    if broadcast is None:
+        raise LookupError(f"broadcast {broadcast_id} does not exist")
+    rows = await session.execute(
+        select(Delivery.status, func.count())
+        .where(Delivery.broadcast_id == broadcast_id)
+        .group_by(Delivery.status)
+    )
+    return snapshot(broadcast, {status: int(n) for status, n in rows}, utcnow())
+
+
+async def _switch(
+    session: AsyncSession,
+    broadcast_id: int,
+    allowed: Iterable[BroadcastStatus],
+    **values: Any,
+) -> bool:
+    where = (Broadcast.id == broadcast_id, Broadcast.status.in_(list(allowed)))
+    return await _switch_where(session, where, **values)
+
+
+async def _switch_where(session: AsyncSession, where: Sequence[Any], **values: Any) -> bool:
+    """One conditional UPDATE of a broadcast, committed; True when it applied."""
+    result = await session.execute(
+        update(Broadcast)
+        .where(*where)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    return bool(_rowcount(result))
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- the worker's side ---------------------------------------------------------------------
+
+
+class PendingRow(NamedTuple):
+    """What the worker needs to send one delivery (no ORM object: batches stay light)."""
+
+    id: int
+    person_id: int
+    chat_id: int
+    attempts: int
+
+
+class SentRow(NamedTuple):
+    """A delivered copy a recall has to delete."""
+
+    id: int
+    chat_id: int
+    message_ids: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one send ended in; the worker writes many of them in one transaction."""
+
+    delivery_id: int
+    person_id: int
+    status: DeliveryStatus  # PENDING: to be retried at `next_attempt_at`
+    attempts: int
+    message_ids: list[int] | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+
+
+async def sending(session: AsyncSession) -> list[int]:
+    """Ids of the broadcasts the worker has to deliver, oldest first."""
+    return await _broadcast_ids(session, Broadcast.status == BroadcastStatus.SENDING)
+
+
+async def recalling(session: AsyncSession) -> list[int]:
+    """Ids of the broadcasts whose recall the worker has to carry out, oldest first."""
+    return await _broadcast_ids(session, Broadcast.recall_status == RecallStatus.RECALLING)
+
+
+async def _broadcast_ids(session: AsyncSession, condition: Any) -> list[int]:
+    return list(
+        await session.scalars(select(Broadcast.id).where(condition).order_by(Broadcast.id))
+    )
+
+
+async def claim_pending(
+    session: AsyncSession, broadcast_id: int, *, after_id: int, now: datetime, limit: int
+) -> list[PendingRow]:
+    """The next due PENDING rows after `after_id`, in id order (the (broadcast, status, id)
+    index serves it, so a batch costs the same at row 10 and at row 100 000)."""
+    rows = await session.execute(
+        select(Delivery.id, Delivery.person_id, Delivery.chat_id, Delivery.attempts)
+        .where(
+            Delivery.broadcast_id == broadcast_id,
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.id > after_id,
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    return [PendingRow(*row) for row in rows]
+
+
+def _sent_rows(broadcast_id: int, *, since: datetime) -> tuple[Any, ...]:
+    """Conditions of the copies a recall can still delete: sent, and no older than `since`."""
+    return (
+        Delivery.broadcast_id == broadcast_id,
+        Delivery.status == DeliveryStatus.SENT,
+        Delivery.sent_at >= since,
+    )
+
+
+async def claim_sent(
+    session: AsyncSession, broadcast_id: int, *, after_id: int, since: datetime, limit: int
+) -> list[SentRow]:
+    """The next SENT rows (delivered after `since`) a recall has to delete, in id order."""
+    rows = await session.execute(
+        select(Delivery.id, Delivery.chat_id, Delivery.message_ids)
+        .where(*_sent_rows(broadcast_id, since=since), Delivery.id > after_id)
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    return [SentRow(row_id, chat_id, list(ids or [])) for row_id, chat_id, ids in rows]
+
+
+_OUTCOME_UPDATE = (
+    update(Delivery.__table__)  # type: ignore[arg-type]
+    .where(Delivery.__table__.c.id == bindparam("o_id"))
+    .values(
+        status=bindparam("o_status"),
+        attempts=bindparam("o_attempts"),
+        message_ids=bindparam("o_message_ids"),
+        error=bindparam("o_error"),
+        next_attempt_at=bindparam("o_next_attempt_at"),
+        sent_at=bindparam("o_sent_at"),
+    )
+)
+
+
+async def record_outcomes(
+    session: AsyncSession, outcomes: Sequence[Outcome], recalled: Sequence[int] = ()
+) -> None:
+    """Write finished sends (and recalled rows) in one transaction: one executemany each."""
+    if outcomes:
+        await session.execute(
+            _OUTCOME_UPDATE,
+            [
+                {
+                    "o_id": o.delivery_id,
+                    "o_status": o.status,
+                    "o_attempts": o.attempts,
+                    "o_message_ids": o.message_ids,
+                    "o_error": o.error,
+                    "o_next_attempt_at": o.next_attempt_at,
+                    "o_sent_at": o.sent_at,
+                }
+                for o in outcomes
+            ],
+        )
+    blocked = sorted({o.person_id for o in outcomes if o.status is DeliveryStatus.BLOCKED})
+    if blocked:
+        # The member blocked the bot or left Telegram: no more broadcasts until /start.
+        await session.execute(update(Person).where(Person.id.in_(blocked)).values(blocked=True))
+    if recalled:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(list(recalled)))
+            .values(status=DeliveryStatus.RECALLED)
+            .execution_options(synchronize_session=False)
+        )
+    await session.commit()
+
+
+async def finish_if_drained(session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
+    """SENDING → DONE once no row is pending; atomic, so a Pause at that moment still wins."""
+    pending = exists().where(
+        Delivery.broadcast_id == broadcast_id, Delivery.status == DeliveryStatus.PENDING
+    )
+    return await _switch_where(
+        session,
+        (Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.SENDING, ~pending),
+        status=BroadcastStatus.DONE,
+        finished_at=now,
+    )
+
+
+async def finish_recall(session: AsyncSession, broadcast_id: int) -> bool:
+    """RECALLING → RECALLED once every recallable copy was dealt with."""
+    return await _switch_where(
+        session,
+        (Broadcast.id == broadcast_id, Broadcast.recall_status == RecallStatus.RECALLING),
+        recall_status=RecallStatus.RECALLED,
+    )
+
+
+async def status_of(session: AsyncSession, broadcast_id: int) -> BroadcastStatus | None:
+    """The broadcast's current status (None if it was deleted)."""
+    return await session.scalar(select(Broadcast.status).where(Broadcast.id == broadcast_id))
