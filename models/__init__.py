@@ -12,26 +12,48 @@ from models.broadcast import (
     RecallStatus,
 )
 from models.fsm import FsmRecord
+from models.monitoring import (
+    Answer,
+    AnswerChange,
+    Campaign,
+    CampaignNotice,
+    CampaignStatus,
+    NoticeKind,
+    OfficerInvite,
+    Questionnaire,
+    Submission,
+    SubmissionStatus,
+)
 from models.org import Organization, OrgLevel
 from models.person import Person, Role, RoleKind
 from models.topic import Subscription, Topic
 
 __all__ = [
+    "Answer",
+    "AnswerChange",
     "Audience",
     "Base",
     "Broadcast",
     "BroadcastKind",
     "BroadcastStatus",
     "BroadcastTopic",
+    "Campaign",
+    "CampaignNotice",
+    "CampaignStatus",
     "Delivery",
     "DeliveryStatus",
     "FsmRecord",
+    "NoticeKind",
+    "OfficerInvite",
     "OrgLevel",
     "Organization",
     "Person",
+    "Questionnaire",
     "RecallStatus",
     "Role",
     "RoleKind",
+    "Submission",
+    "SubmissionStatus",
     "Subscription",
     "Topic",
     "utcnow",

@@ -56,6 +56,10 @@ class Audience(enum.StrEnum):
     TERRITORY = "territory"  # one territorial organisation and its primaries
     ORG = "org"  # one primary organisation
     OFFICERS = "officers"  # information officers only
+    # Officers of organisations that have not submitted the campaign's questionnaire yet.
+    OFFICERS_PENDING = "officers_pending"
+    # Recipients chosen one by one (campaign escalations), each with a text of their own.
+    LISTED = "listed"
 
 
 class Broadcast(TimestampMixin, Base):
@@ -88,6 +92,10 @@ class Broadcast(TimestampMixin, Base):
     # The admin's progress message, edited while the broadcast runs.
     progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     progress_message_id: Mapped[int | None] = mapped_column(Integer)
+    # Monitoring notices (prompts, reminders, escalations) are broadcasts of a campaign.
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
     recall_status: Mapped[RecallStatus | None] = mapped_column(
         _enum(RecallStatus, "recall_status"), nullable=True
     )
@@ -130,4 +138,6 @@ class Delivery(Base):
     # Ids of the delivered message(s) in the member's chat: what a recall deletes.
     message_ids: Mapped[list[int] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(String(200))
+    # A text of this recipient's own (HTML), instead of the broadcast's shared content.
+    text: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
