@@ -58,8 +58,8 @@ class Audience(enum.StrEnum):
     OFFICERS = "officers"  # information officers only
     # Officers of organisations that have not submitted the campaign's questionnaire yet.
     OFFICERS_PENDING = "officers_pending"
-    # Recipients chosen one by one (campaign escalations), each with a text of their own.
-    LISTED = "listed"
+    # Named people (`recipient_ids`): a campaign's escalation to the admins concerned.
+    PEOPLE = "people"
 
 
 class Broadcast(TimestampMixin, Base):
@@ -96,6 +96,8 @@ class Broadcast(TimestampMixin, Base):
     campaign_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
     )
+    # Telegram ids of the recipients when the audience is PEOPLE.
+    recipient_ids: Mapped[list[int] | None] = mapped_column(JSON)
     recall_status: Mapped[RecallStatus | None] = mapped_column(
         _enum(RecallStatus, "recall_status"), nullable=True
     )
@@ -138,6 +140,5 @@ class Delivery(Base):
     # Ids of the delivered message(s) in the member's chat: what a recall deletes.
     message_ids: Mapped[list[int] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(String(200))
-    # A text of this recipient's own (HTML), instead of the broadcast's shared content.
-    text: Mapped[str | None] = mapped_column(Text)
+
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

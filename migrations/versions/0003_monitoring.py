@@ -228,6 +228,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("campaign_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("recipient_ids", sa.JSON(), nullable=True))
         batch_op.create_index(
             batch_op.f("ix_broadcasts_campaign_id"), ["campaign_id"], unique=False
         )
@@ -239,20 +240,17 @@ def upgrade() -> None:
             ondelete="CASCADE",
         )
 
-    with op.batch_alter_table("deliveries", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("text", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
 
-    with op.batch_alter_table("deliveries", schema=None) as batch_op:
-        batch_op.drop_column("text")
 
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_broadcasts_campaign_id_campaigns"), type_="foreignkey"
         )
         batch_op.drop_index(batch_op.f("ix_broadcasts_campaign_id"))
+        batch_op.drop_column("recipient_ids")
         batch_op.drop_column("campaign_id")
 
     with op.batch_alter_table("campaign_notices", schema=None) as batch_op:

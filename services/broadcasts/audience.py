@@ -13,6 +13,8 @@ from models import (
     Person,
     Role,
     RoleKind,
+    Submission,
+    SubmissionStatus,
     Subscription,
 )
 
@@ -24,9 +26,25 @@ def _territory_orgs(territory_id: int) -> Select:
     )
 
 
+def _pending_officer(campaign_id: int | None) -> Select:
+    """An officer role of this person in an organisation that has not submitted yet."""
+    submitted = select(Submission.org_id).where(
+        Submission.campaign_id == campaign_id, Submission.status == SubmissionStatus.SUBMITTED
+    )
+    return select(Role.id).where(
+        Role.person_id == Person.id,
+        Role.kind == RoleKind.OFFICER,
+        Role.org_id.not_in(submitted),
+    )
+
+
 def recipients(broadcast: Broadcast) -> Select:
     """(person id, chat id) of everyone the broadcast goes to, blocked people left out."""
     query = select(Person.id, Person.telegram_id).where(Person.blocked.is_(False))
+    if broadcast.audience is Audience.PEOPLE:
+        return query.where(Person.telegram_id.in_(broadcast.recipient_ids or []))
+    if broadcast.audience is Audience.OFFICERS_PENDING:
+        return query.where(exists(_pending_officer(broadcast.campaign_id)))
     if broadcast.audience is Audience.OFFICERS:
         # Officers get operational messages whatever topics they follow as members.
         officer = select(Role.id).where(Role.person_id == Person.id, Role.kind == RoleKind.OFFICER)
