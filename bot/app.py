@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
@@ -9,14 +10,17 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_commands
 from bot.config import Settings
 from bot.db import create_engine, create_session_factory
 from bot.middlewares import DbSessionMiddleware, PersonMiddleware, ThrottleMiddleware
+from bot.scheduler import create_scheduler
 from bot.storage import DatabaseStorage
 from handlers import build_root_router
+from handlers.admin.broadcast_views import render_progress as render_progress_card
 from services import people
 from services.broadcasts.progress import ProgressRenderer
 from services.broadcasts.worker import DeliveryWorker
@@ -63,6 +67,21 @@ async def _on_startup(
     await set_commands(bot, sorted(admins))
 
 
+def _scheduler_hooks(
+    scheduler: AsyncIOScheduler,
+) -> tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
+    # Coroutines on purpose: aiogram runs plain functions in a thread, and the scheduler must
+    # start inside the running event loop.
+    async def start() -> None:
+        scheduler.start()
+
+    async def stop() -> None:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    return start, stop
+
+
 @dataclass
 class Application:
     """Everything a running bot holds; built the same way by `python -m bot` and the tests."""
@@ -73,10 +92,11 @@ class Application:
     bot: Bot
     dispatcher: Dispatcher
     worker: DeliveryWorker
+    scheduler: AsyncIOScheduler
 
     @classmethod
     def build(
-        cls, settings: Settings, render_progress: ProgressRenderer | None = None
+        cls, settings: Settings, render_progress: ProgressRenderer | None = render_progress_card
     ) -> Application:
         """`render_progress` draws the admin's progress card (None: the card is not edited)."""
         engine = create_engine(settings.database_url)
@@ -84,9 +104,14 @@ class Application:
         bot = create_bot(settings)
         dispatcher = create_dispatcher(settings, session_factory)
         worker = DeliveryWorker.from_settings(bot, session_factory, settings, render_progress)
-        # The worker lives as long as polling does; handlers get it to `wake()` it.
+        scheduler = create_scheduler(settings, session_factory, worker)
+        # The worker and the scheduler live as long as polling does; handlers get the worker
+        # to `wake()` it.
         dispatcher["delivery_worker"] = worker
         dispatcher.startup.register(worker.start)
+        start_scheduler, stop_scheduler = _scheduler_hooks(scheduler)
+        dispatcher.startup.register(start_scheduler)
+        dispatcher.shutdown.register(stop_scheduler)
         dispatcher.shutdown.register(worker.stop)
         return cls(
             settings=settings,
@@ -95,6 +120,7 @@ class Application:
             bot=bot,
             dispatcher=dispatcher,
             worker=worker,
+            scheduler=scheduler,
         )
 
     async def run_polling(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/bot.db"
@@ -56,6 +57,14 @@ class Settings(DatabaseSettings):
     quiet_hours_end: int = Field(default=8, ge=0, le=23)
     # The admin's progress message is edited at most this often (seconds).
     progress_interval: float = Field(default=3.0, gt=0)
+    # Quarterly monitoring: opened on `campaign_open_day` of these months at this local time,
+    # answers accepted until `campaign_deadline_day` of the same month, reminders N days before.
+    campaign_months: Annotated[tuple[int, ...], NoDecode] = (3, 6, 9, 12)
+    campaign_open_day: int = Field(default=1, ge=1, le=28)
+    campaign_open_time: time = time(10, 0)
+    campaign_deadline_day: int = Field(default=20, ge=1, le=28)
+    campaign_deadline_time: time = time(18, 0)
+    reminder_days: Annotated[tuple[int, ...], NoDecode] = (7, 3, 1)
 
     @field_validator("bot_token")
     @classmethod
@@ -83,6 +92,32 @@ class Settings(DatabaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+    @field_validator("campaign_months", "reminder_days", mode="before")
+    @classmethod
+    def _split_numbers(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            if not all(p.isdigit() for p in parts):
+                raise ValueError("ожидаются числа через запятую, например 3,6,9,12")
+            return tuple(int(p) for p in parts)
+        return value
+
+    @field_validator("campaign_months")
+    @classmethod
+    def _months(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(not 1 <= m <= 12 for m in value):
+            raise ValueError("месяцы от 1 до 12 через запятую")
+        return tuple(sorted(set(value)))
+
+    @model_validator(mode="after")
+    def _deadline_after_opening(self) -> Settings:
+        if (self.campaign_deadline_day, self.campaign_deadline_time) <= (
+            self.campaign_open_day,
+            self.campaign_open_time,
+        ):
+            raise ValueError("CAMPAIGN_DEADLINE_DAY должен быть позже CAMPAIGN_OPEN_DAY")
+        return self
 
     @field_validator("telegram_api_url")
     @classmethod

@@ -18,7 +18,6 @@ from bot.config import Settings
 from bot.db import create_engine, create_session_factory
 from bot.migrate import upgrade_async
 from fakeapi import FakeTelegram, FakeUser
-from handlers.admin.broadcast_views import render_progress
 
 TOKEN = "123456:TEST-token-for-the-fake-api"
 ADMIN_ID = 900001
@@ -87,7 +86,7 @@ class RunningBot:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.app = Application.build(self.settings, render_progress=render_progress)
+        self.app = Application.build(self.settings)
         started = asyncio.Event()
         self.app.dispatcher.startup.register(started.set)
         # Sequential handling: the fake knows an update is done when the next poll comes.

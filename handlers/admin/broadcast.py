@@ -214,7 +214,9 @@ async def _preview(
     text, markup = await views.preview(session, draft, count)
     # A new message below the copy: the preview must sit under what it describes.
     await bot.send_message(callback.from_user.id, text, reply_markup=markup)
-    await show(callback, await views.audience_line(session, draft))
+    await show(
+        callback, ru.BC_AUDIENCE_CHOSEN.format(audience=await views.audience_line(session, draft))
+    )
 
 
 async def on_send_now(

@@ -1,0 +1,50 @@
+"""Questionnaire versions in the database: a changed definition becomes a new version."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Questionnaire as QuestionnaireRow
+from services.monitoring.questionnaire import Questionnaire, definition_hash, load_default
+
+
+async def store(session: AsyncSession, questionnaire: Questionnaire) -> QuestionnaireRow:
+    """The row for this definition: the existing one if unchanged, else the next version."""
+    digest = definition_hash(questionnaire)
+    existing = await session.scalar(
+        select(QuestionnaireRow).where(
+            QuestionnaireRow.code == questionnaire.id, QuestionnaireRow.definition_hash == digest
+        )
+    )
+    if existing is not None:
+        return existing
+    last = await session.scalar(
+        select(func.max(QuestionnaireRow.version)).where(QuestionnaireRow.code == questionnaire.id)
+    )
+    row = QuestionnaireRow(
+        code=questionnaire.id,
+        version=(last or 0) + 1,
+        title=questionnaire.title,
+        definition=questionnaire.model_dump(mode="json"),
+        definition_hash=digest,
+    )
+    session.add(row)
+    await session.commit()
+    return row
+
+
+async def current(session: AsyncSession, code: str = "quarterly") -> QuestionnaireRow:
+    """The newest version; the default questionnaire is stored the first time it is needed."""
+    row = await session.scalar(
+        select(QuestionnaireRow)
+        .where(QuestionnaireRow.code == code)
+        .order_by(QuestionnaireRow.version.desc())
+        .limit(1)
+    )
+    return row if row is not None else await store(session, load_default())
+
+
+def definition(row: QuestionnaireRow) -> Questionnaire:
+    """The frozen definition a campaign was opened with."""
+    return Questionnaire.model_validate(row.definition)
