@@ -241,9 +241,7 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
-
 
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
         batch_op.drop_constraint(
