@@ -21,8 +21,8 @@ class ConsentAnswer(StrEnum):
 
 class ConsentCB(CallbackData, prefix="consent"):
     answer: ConsentAnswer
-    # Organisation code from the deep link `org_<code>`, carried through the consent step.
-    org: str = ""
+    # The /start deep-link payload (`org_<code>`, `inv_<token>`), carried through consent.
+    link: str = ""
 
 
 class OrgAction(StrEnum):

@@ -16,6 +16,9 @@ async def on_stale_button(callback: CallbackQuery) -> None:
     await callback.answer(ru.STALE_BUTTON, show_alert=True)
 
 
+ADMIN_ONLY_COMMANDS = ("broadcast", "broadcasts", "orgs", "officers", "invite", "invites")
+
+
 async def on_admin_command(message: Message) -> None:
     await message.answer(ru.ADMIN_ONLY)
 
@@ -32,9 +35,7 @@ def router() -> Router:
     """Registered last: it matches everything the feature routers did not."""
     r = Router(name=__name__)
     r.callback_query.register(on_stale_button)
-    r.message.register(
-        on_admin_command, F.chat.type == "private", Command("broadcast", "broadcasts", "orgs")
-    )
+    r.message.register(on_admin_command, F.chat.type == "private", Command(*ADMIN_ONLY_COMMANDS))
     r.message.register(on_file, F.chat.type == "private", F.document)
     r.message.register(on_anything_else, F.chat.type == "private")
     return r

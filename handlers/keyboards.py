@@ -37,12 +37,12 @@ def _button(
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
-def consent(org_code: str = "") -> InlineKeyboardMarkup:
+def consent(link: str = "") -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                _button(ru.CONSENT_YES, ConsentCB(answer=ConsentAnswer.YES, org=org_code)),
-                _button(ru.CONSENT_NO, ConsentCB(answer=ConsentAnswer.NO, org=org_code)),
+                _button(ru.CONSENT_YES, ConsentCB(answer=ConsentAnswer.YES, link=link)),
+                _button(ru.CONSENT_NO, ConsentCB(answer=ConsentAnswer.NO, link=link)),
             ]
         ]
     )

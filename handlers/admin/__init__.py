@@ -2,7 +2,7 @@
 
 from aiogram import F, Router
 
-from handlers.admin import broadcast, broadcast_control, orgs
+from handlers.admin import broadcast, broadcast_control, officers, orgs
 from handlers.filters import AnyAdmin, RegionalAdmin
 
 
@@ -17,5 +17,7 @@ def build_router() -> Router:
     regional.callback_query.filter(RegionalAdmin())
     regional.include_routers(orgs.router())
 
-    admin.include_routers(broadcast.router(), broadcast_control.router(), regional)
+    admin.include_routers(
+        broadcast.router(), broadcast_control.router(), officers.router(), regional
+    )
     return admin

@@ -1,11 +1,17 @@
-"""/start: what the bot is, consent (152-FZ), then organisation and topics."""
+"""/start: what the bot is, consent (152-FZ), then organisation and topics.
+
+Deep links: `org_<code>` pre-selects an organisation (a chair shares it with colleagues);
+`inv_<token>` makes the person an information officer of the invite's organisation.
+"""
 
 from __future__ import annotations
+
+import re
 
 from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares import profile_of
@@ -14,22 +20,32 @@ from handlers.callbacks import ConsentAnswer, ConsentCB, Flow
 from handlers.member import screens
 from handlers.member.org_picker import open_picker
 from handlers.ui import show
-from models import Organization, Person
+from models import Organization, Person, utcnow
 from services import orgs, people
+from services.monitoring import invites
 from texts import ru
 from texts.ru import h
 
-DEEP_LINK_PREFIX = "org_"
+ORG_PREFIX = "org_"
+# What Telegram allows in a deep-link payload; anything else was typed by hand and is ignored.
+PAYLOAD = re.compile(r"^(org|inv)_[A-Za-z0-9_-]{1,40}$")
 
 
-async def _deep_link_org(
-    session: AsyncSession, args: str | None
-) -> tuple[Organization | None, str]:
-    """The organisation named by `/start org_<code>`, and the code as typed (for the message)."""
-    if not args or not args.startswith(DEEP_LINK_PREFIX):
-        return None, ""
-    code = args.removeprefix(DEEP_LINK_PREFIX)
-    return await orgs.get_by_code(session, code), code
+async def _linked_org(session: AsyncSession, payload: str) -> Organization | None:
+    if not payload.startswith(ORG_PREFIX):
+        return None
+    return await orgs.get_by_code(session, payload.removeprefix(ORG_PREFIX))
+
+
+async def _redeem(session: AsyncSession, payload: str, person: Person) -> str | None:
+    """The officer invite in the payload, redeemed: what to tell the person (None: no invite)."""
+    if not payload.startswith(invites.DEEP_LINK_PREFIX):
+        return None
+    outcome = await invites.redeem(session, invites.token_of(payload), person, utcnow())
+    if isinstance(outcome, invites.InviteRefusal):
+        return ru.INVITE_REFUSED[outcome]
+    title = await screens.org_title(session, outcome.org.id)
+    return ru.INVITE_ACCEPTED.format(org=title)
 
 
 async def cmd_start(
@@ -40,19 +56,26 @@ async def cmd_start(
     person: Person | None,
 ) -> None:
     await state.clear()
-    org, code = await _deep_link_org(session, command.args)
-    if code and org is None:
-        await message.answer(ru.DEEP_LINK_UNKNOWN.format(code=h(code)))
+    payload = command.args or ""
+    if not PAYLOAD.fullmatch(payload):
+        payload = ""
+    org = await _linked_org(session, payload)
+    if payload.startswith(ORG_PREFIX) and org is None:
+        await message.answer(ru.DEEP_LINK_UNKNOWN.format(code=h(payload.removeprefix(ORG_PREFIX))))
+        payload = ""
     if person is None:
-        await message.answer(ru.WELCOME, reply_markup=keyboards.consent(org.code if org else ""))
+        await message.answer(ru.WELCOME, reply_markup=keyboards.consent(payload))
         return
     if await people.unblock(session, person):
         await message.answer(ru.UNBLOCKED)
-    if org is not None:
+    invited = await _redeem(session, payload, person)
+    if invited is not None:
+        await message.answer(invited)
+    elif org is not None:
         text = ru.DEEP_LINK_CONFIRM.format(org=await screens.org_title(session, org.id))
         await message.answer(text, reply_markup=keyboards.confirm_org(org.id, Flow.PROFILE))
-        return
-    await message.answer(ru.WELCOME_BACK.format(name=h(person.first_name)) + "\n\n" + ru.HELP)
+    else:
+        await message.answer(ru.WELCOME_BACK.format(name=h(person.first_name)) + "\n\n" + ru.HELP)
 
 
 async def on_consent_declined(callback: CallbackQuery, person: Person | None) -> None:
@@ -65,14 +88,23 @@ async def on_consent_given(
     callback: CallbackQuery, callback_data: ConsentCB, session: AsyncSession, state: FSMContext
 ) -> None:
     await callback.answer()
-    await people.register(session, profile_of(callback.from_user))
-    org = await orgs.get_by_code(session, callback_data.org) if callback_data.org else None
+    person = await people.register(session, profile_of(callback.from_user))
+    thanks = f"{ru.CONSENT_THANKS}\n\n"
+    invited = await _redeem(session, callback_data.link, person)
+    if invited is not None and person.org_id is not None:
+        # An officer's organisation comes with the invite: straight on to the topics.
+        text, markup = await screens.topic_choice(session, person, Flow.ONBOARDING)
+        await show(callback, f"{thanks}{invited}\n\n{text}", markup)
+        return
+    if invited is not None:
+        thanks += f"{invited}\n\n"
+    org = await _linked_org(session, callback_data.link)
     if org is not None:
         title = await screens.org_title(session, org.id)
-        text = f"{ru.CONSENT_THANKS}\n\n{ru.DEEP_LINK_CONFIRM.format(org=title)}"
-        await show(callback, text, keyboards.confirm_org(org.id, Flow.ONBOARDING))
+        confirm: InlineKeyboardMarkup = keyboards.confirm_org(org.id, Flow.ONBOARDING)
+        await show(callback, f"{thanks}{ru.DEEP_LINK_CONFIRM.format(org=title)}", confirm)
         return
-    await open_picker(callback, session, state, Flow.ONBOARDING, prefix=f"{ru.CONSENT_THANKS}\n\n")
+    await open_picker(callback, session, state, Flow.ONBOARDING, prefix=thanks)
 
 
 def router() -> Router:

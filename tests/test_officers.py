@@ -1,0 +1,123 @@
+"""End to end: invite links make officers; used, expired, revoked and forged links are refused."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import openpyxl
+import pytest
+from sqlalchemy import select, update
+
+from fakeapi import FakeTelegram, FakeUser, UploadedFile
+from models import OfficerInvite, Role, RoleKind, utcnow
+from tests.conftest import RunningBot
+from tests.helpers import add_member, grant, org_code_of, screen
+from texts import ru
+
+pytestmark = pytest.mark.usefixtures("directory")
+
+LINK = re.compile(r"https://t\.me/profinform_test_bot\?start=(inv_[A-Za-z0-9_-]+)")
+
+
+async def invite_link(fake: FakeTelegram, admin: FakeUser, code: str) -> str:
+    await fake.send_message(admin, f"/invite {code}")
+    found = LINK.search(screen(fake, admin.id).text)
+    assert found, screen(fake, admin.id).text
+    return found.group(1)
+
+
+async def officer_roles(running_bot: RunningBot) -> list[tuple[int, int | None]]:
+    async with running_bot.sessions() as session:
+        rows = await session.execute(
+            select(Role.person_id, Role.org_id).where(Role.kind == RoleKind.OFFICER)
+        )
+        return [(p, o) for p, o in rows]
+
+
+async def test_an_invite_makes_a_new_person_an_officer_during_onboarding(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, member: FakeUser
+) -> None:
+    payload = await invite_link(fake, admin, "46-01-001")
+    await fake.send_message(member, f"/start {payload}")
+    await fake.click(member, "✅ Согласен(на)")
+    welcome = screen(fake, member.id).text
+    assert "назначены ответственным" in welcome and "Беловская" in welcome
+    assert "Выберите темы" in welcome  # the organisation came with the invite
+    assert await org_code_of(running_bot.sessions, member.id) == "46-01-001"
+    assert len(await officer_roles(running_bot)) == 1
+
+    second = FakeUser(id=100777, first_name="Второй")
+    await fake.send_message(second, f"/start {payload}")
+    await fake.click(second, "✅ Согласен(на)")
+    assert ru.INVITE_REFUSED["used"] in screen(fake, second.id).text
+    assert len(await officer_roles(running_bot)) == 1
+
+
+async def test_expired_revoked_and_forged_links_are_refused(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, member: FakeUser
+) -> None:
+    await add_member(running_bot.sessions, member.id, None)
+    expired = await invite_link(fake, admin, "46-01-002")
+    async with running_bot.sessions() as session:
+        await session.execute(update(OfficerInvite).values(expires_at=utcnow() - timedelta(1)))
+        await session.commit()
+    revoked = await invite_link(fake, admin, "46-01-003")
+    await fake.click(admin, ru.INVITE_REVOKE)
+    assert screen(fake, admin.id).text == ru.INVITE_REVOKED
+    for payload, reason in ((expired, "expired"), (revoked, "revoked"),
+                            ("inv_forgedtoken123", "unknown")):
+        await fake.send_message(member, f"/start {payload}")
+        assert screen(fake, member.id).text == ru.INVITE_REFUSED[reason]
+    assert await officer_roles(running_bot) == []
+
+
+async def test_a_registered_member_becomes_officer_and_keeps_their_organisation(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, member: FakeUser
+) -> None:
+    await add_member(running_bot.sessions, member.id, "46-29-004")
+    payload = await invite_link(fake, admin, "46-01-001")
+    await fake.send_message(member, f"/start {payload}")
+    assert "назначены ответственным" in screen(fake, member.id).text
+    assert await org_code_of(running_bot.sessions, member.id) == "46-29-004"
+    await fake.send_message(member, "/profile")
+    assert "ответственный за информационную работу" in screen(fake, member.id).text
+
+
+async def test_a_territorial_admin_invites_within_the_territory_only(
+    fake: FakeTelegram, running_bot: RunningBot
+) -> None:
+    chair = FakeUser(id=300002, first_name="Председатель")
+    await add_member(running_bot.sessions, chair.id, None)
+    await grant(running_bot.sessions, chair.id, "territorial_admin", "46-01")
+    await fake.send_message(chair, "/invite 46-29-004")
+    assert screen(fake, chair.id).text == ru.BC_ORG_OUTSIDE
+    await fake.send_message(chair, "/invite 46-99-999")
+    assert "не найдена" in screen(fake, chair.id).text
+    await fake.send_message(chair, "/invite")
+    assert screen(fake, chair.id).text == ru.INVITE_USAGE
+
+    await fake.send_message(chair, "/invites 46-01")
+    sent = fake.calls_of("sendDocument", chat_id=chair.id)[-1].params["document"]
+    assert isinstance(sent, UploadedFile) and sent.filename == "invites_46-01.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(sent.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert rows[0][0] == "46-01"  # the territorial organisation first, then its primaries
+    assert len(rows) == 1 + 8
+    assert all(LINK.fullmatch(str(row[2])) for row in rows)
+
+
+async def test_officers_list_and_members_refused(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, member: FakeUser
+) -> None:
+    await fake.send_message(admin, "/officers")
+    assert screen(fake, admin.id).text == ru.OFFICERS_NONE
+    await add_member(running_bot.sessions, member.id, None)
+    await grant(running_bot.sessions, member.id, "officer", "46-01-001")
+    await fake.send_message(admin, "/officers")
+    texts = [m.text or "" for m in fake.messages(admin.id)]
+    assert any("Ответственные за информационную работу" in t and "Беловская" in t for t in texts)
+    await fake.send_message(member, "/invite 46-01-001")
+    assert screen(fake, member.id).text == ru.ADMIN_ONLY
