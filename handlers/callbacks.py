@@ -103,3 +103,28 @@ class BcControl(StrEnum):
 class BcControlCB(CallbackData, prefix="bcc"):
     action: BcControl
     broadcast: int
+
+
+class QAction(StrEnum):
+    """What an officer does on a questionnaire screen."""
+
+    ORG = "g"
+    CHOOSE = "c"
+    TOGGLE = "t"
+    DONE = "d"
+    NEXT = "x"
+    SAME = "s"
+    SKIP = "k"
+    BACK = "b"
+    EDIT = "e"
+    SUBMIT = "u"
+    EXIT = "q"
+
+
+class QCB(CallbackData, prefix="q"):
+    """Indexes, not ids, keep it within Telegram's 64 bytes; the campaign freezes the version."""
+
+    action: QAction
+    sub: int  # the submission (for ORG: the organisation)
+    qi: int = -1  # the question's index in the questionnaire
+    ci: int = -1  # the choice's index (yes/no: 1/0)

@@ -14,3 +14,9 @@ class BroadcastCompose(StatesGroup):
 
     message = State()
     schedule_time = State()
+
+
+class Answering(StatesGroup):
+    """An officer on a questionnaire question; typed text is the answer."""
+
+    question = State()

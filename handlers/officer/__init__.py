@@ -1,0 +1,1 @@
+"""Information officers: the quarterly questionnaire."""

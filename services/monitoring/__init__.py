@@ -1,0 +1,1 @@
+"""Quarterly monitoring of the organisations' information work: questionnaires as data."""

@@ -1,0 +1,219 @@
+"""An organisation's submission: answers saved as given, shared by its officers, locked after
+the deadline; changes after submitting are recorded with who and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Answer,
+    AnswerChange,
+    Campaign,
+    Organization,
+    Person,
+    Role,
+    RoleKind,
+    Submission,
+    SubmissionStatus,
+)
+from models import Questionnaire as QuestionnaireRow
+from services.monitoring import campaigns, versions
+from services.monitoring.questionnaire import Question, Questionnaire, missing_required
+
+
+class Refusal(StrEnum):
+    """Why an officer cannot work on a submission now."""
+
+    NOT_OFFICER = "not_officer"
+    NO_CAMPAIGN = "no_campaign"
+    CLOSED = "closed"
+
+
+@dataclass
+class Workspace:
+    """Everything a questionnaire screen needs, loaded once per update."""
+
+    submission: Submission
+    campaign: Campaign
+    org: Organization
+    questionnaire: Questionnaire
+    answers: dict[str, Any]
+    previous: dict[str, Any]
+
+    @property
+    def level(self) -> str:
+        return self.org.level.value
+
+    @property
+    def submitted(self) -> bool:
+        return self.submission.status is SubmissionStatus.SUBMITTED
+
+
+async def officer_orgs(session: AsyncSession, person: Person) -> list[Organization]:
+    """The organisations this person answers for, by name."""
+    rows = await session.scalars(
+        select(Organization)
+        .join(Role, Role.org_id == Organization.id)
+        .where(Role.person_id == person.id, Role.kind == RoleKind.OFFICER)
+        .order_by(Organization.name)
+    )
+    return list(rows)
+
+
+async def _is_officer(session: AsyncSession, person: Person, org_id: int) -> bool:
+    found = await session.scalar(
+        select(Role.id).where(
+            Role.person_id == person.id, Role.kind == RoleKind.OFFICER, Role.org_id == org_id
+        )
+    )
+    return found is not None
+
+
+async def _answers(session: AsyncSession, submission_id: int) -> dict[str, Any]:
+    rows = await session.execute(
+        select(Answer.question_id, Answer.value).where(Answer.submission_id == submission_id)
+    )
+    return {question_id: value for question_id, value in rows}
+
+
+async def _previous_answers(
+    session: AsyncSession, campaign: Campaign, org_id: int
+) -> dict[str, Any]:
+    """The organisation's answers in the latest earlier campaign, for «Как в прошлом квартале»."""
+    earlier = await session.scalar(
+        select(Submission.id)
+        .join(Campaign, Campaign.id == Submission.campaign_id)
+        .where(
+            Submission.org_id == org_id,
+            (Campaign.year * 10 + Campaign.quarter) < campaign.year * 10 + campaign.quarter,
+        )
+        .order_by(Campaign.year.desc(), Campaign.quarter.desc())
+        .limit(1)
+    )
+    return await _answers(session, earlier) if earlier is not None else {}
+
+
+async def _get_or_create(session: AsyncSession, campaign: Campaign, org_id: int) -> Submission:
+    query = select(Submission).where(
+        Submission.campaign_id == campaign.id, Submission.org_id == org_id
+    )
+    found = await session.scalar(query)
+    if found is not None:
+        return found
+    session.add(Submission(campaign_id=campaign.id, org_id=org_id, status=SubmissionStatus.DRAFT))
+    try:
+        await session.commit()
+    except IntegrityError:
+        # A second officer of the same organisation opened it at the same moment.
+        await session.rollback()
+    submission = await session.scalar(query)
+    assert submission is not None
+    return submission
+
+
+async def _workspace(
+    session: AsyncSession, submission: Submission, campaign: Campaign
+) -> Workspace:
+    org = await session.get(Organization, submission.org_id)
+    row = await session.get(QuestionnaireRow, campaign.questionnaire_id)
+    assert org is not None and row is not None
+    return Workspace(
+        submission=submission,
+        campaign=campaign,
+        org=org,
+        questionnaire=versions.definition(row),
+        answers=await _answers(session, submission.id),
+        previous=await _previous_answers(session, campaign, org.id),
+    )
+
+
+async def open_for(
+    session: AsyncSession, person: Person, org_id: int, now: datetime
+) -> Workspace | Refusal:
+    """The current campaign's submission of that organisation, created on first use."""
+    if not await _is_officer(session, person, org_id):
+        return Refusal.NOT_OFFICER
+    campaign = await campaigns.current(session)
+    if campaign is None:
+        return Refusal.NO_CAMPAIGN
+    if not campaigns.is_accepting(campaign, now):
+        return Refusal.CLOSED
+    return await _workspace(session, await _get_or_create(session, campaign, org_id), campaign)
+
+
+async def load(
+    session: AsyncSession, person: Person, submission_id: int, now: datetime
+) -> Workspace | Refusal:
+    """A submission named by a button: only its organisation's officers, only while open."""
+    submission = await session.get(Submission, submission_id)
+    if submission is None or not await _is_officer(session, person, submission.org_id):
+        return Refusal.NOT_OFFICER
+    campaign = await session.get(Campaign, submission.campaign_id)
+    assert campaign is not None
+    if not campaigns.is_accepting(campaign, now):
+        return Refusal.CLOSED
+    return await _workspace(session, submission, campaign)
+
+
+async def save_answer(
+    session: AsyncSession,
+    space: Workspace,
+    question: Question,
+    value: Any,
+    person: Person,
+    now: datetime,
+) -> None:
+    """Store the answer now; after submitting, a change is also written to the audit trail."""
+    answer = await session.scalar(
+        select(Answer).where(
+            Answer.submission_id == space.submission.id, Answer.question_id == question.id
+        )
+    )
+    if answer is None:
+        session.add(
+            Answer(
+                submission_id=space.submission.id,
+                question_id=question.id,
+                value=value,
+                answered_by_person_id=person.id,
+                answered_at=now,
+            )
+        )
+    elif answer.value != value:
+        if space.submitted:
+            session.add(
+                AnswerChange(
+                    submission_id=space.submission.id,
+                    question_id=question.id,
+                    old_value=answer.value,
+                    new_value=value,
+                    changed_by_person_id=person.id,
+                    changed_at=now,
+                )
+            )
+        answer.value = value
+        answer.answered_by_person_id = person.id
+        answer.answered_at = now
+    await session.commit()
+    space.answers[question.id] = value
+
+
+async def submit(
+    session: AsyncSession, space: Workspace, person: Person, now: datetime
+) -> list[Question]:
+    """Submit when nothing required is missing; returns what is still missing otherwise."""
+    missing = missing_required(space.questionnaire, space.answers, space.level)
+    if missing:
+        return missing
+    space.submission.status = SubmissionStatus.SUBMITTED
+    space.submission.submitted_at = now
+    space.submission.submitted_by_person_id = person.id
+    await session.commit()
+    return []
