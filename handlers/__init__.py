@@ -2,16 +2,17 @@
 
 from aiogram import Router
 
-from handlers import admin, fallback, member
+from handlers import admin, fallback, member, officer
 from handlers.errors import on_error
 
 
 def build_root_router() -> Router:
-    """Admin features first (they carry the role filter), then members, then the catch-all."""
+    """Admin features first (they carry the role filter), officers, members, the catch-all."""
     root = Router(name="root")
     root.errors.register(on_error)
     root.include_routers(
         admin.build_router(),
+        officer.build_router(),
         member.build_router(),
         fallback.router(),  # last: it answers whatever the routers above left unhandled
     )
