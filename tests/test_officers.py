@@ -66,8 +66,11 @@ async def test_expired_revoked_and_forged_links_are_refused(
     revoked = await invite_link(fake, admin, "46-01-003")
     await fake.click(admin, ru.INVITE_REVOKE)
     assert screen(fake, admin.id).text == ru.INVITE_REVOKED
-    for payload, reason in ((expired, "expired"), (revoked, "revoked"),
-                            ("inv_forgedtoken123", "unknown")):
+    for payload, reason in (
+        (expired, "expired"),
+        (revoked, "revoked"),
+        ("inv_forgedtoken123", "unknown"),
+    ):
         await fake.send_message(member, f"/start {payload}")
         assert screen(fake, member.id).text == ru.INVITE_REFUSED[reason]
     assert await officer_roles(running_bot) == []
