@@ -128,3 +128,20 @@ class QCB(CallbackData, prefix="q"):
     sub: int  # the submission (for ORG: the organisation)
     qi: int = -1  # the question's index in the questionnaire
     ci: int = -1  # the choice's index (yes/no: 1/0)
+
+
+class MonAction(StrEnum):
+    """An admin's buttons on the monitoring table."""
+
+    TABLE = "t"
+    TERRITORY = "d"
+    REMIND = "r"
+    EXTEND = "x"
+    CLOSE = "c"
+    OPEN = "o"
+
+
+class MonCB(CallbackData, prefix="mon"):
+    action: MonAction
+    campaign: int = 0
+    org_id: int = 0

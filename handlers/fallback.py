@@ -16,7 +16,15 @@ async def on_stale_button(callback: CallbackQuery) -> None:
     await callback.answer(ru.STALE_BUTTON, show_alert=True)
 
 
-ADMIN_ONLY_COMMANDS = ("broadcast", "broadcasts", "orgs", "officers", "invite", "invites")
+ADMIN_ONLY_COMMANDS = (
+    "broadcast",
+    "broadcasts",
+    "orgs",
+    "officers",
+    "invite",
+    "invites",
+    "monitoring",
+)
 
 
 async def on_admin_command(message: Message) -> None:

@@ -2,7 +2,7 @@
 
 from aiogram import F, Router
 
-from handlers.admin import broadcast, broadcast_control, officers, orgs
+from handlers.admin import broadcast, broadcast_control, monitoring, officers, orgs
 from handlers.filters import AnyAdmin, RegionalAdmin
 
 
@@ -18,6 +18,10 @@ def build_router() -> Router:
     regional.include_routers(orgs.router())
 
     admin.include_routers(
-        broadcast.router(), broadcast_control.router(), officers.router(), regional
+        broadcast.router(),
+        broadcast_control.router(),
+        monitoring.router(),
+        officers.router(),
+        regional,
     )
     return admin

@@ -44,7 +44,10 @@ def recipients(broadcast: Broadcast) -> Select:
     if broadcast.audience is Audience.PEOPLE:
         return query.where(Person.telegram_id.in_(broadcast.recipient_ids or []))
     if broadcast.audience is Audience.OFFICERS_PENDING:
-        return query.where(exists(_pending_officer(broadcast.campaign_id)))
+        pending = _pending_officer(broadcast.campaign_id)
+        if broadcast.territory_id is not None:
+            pending = pending.where(Role.org_id.in_(_territory_orgs(broadcast.territory_id)))
+        return query.where(exists(pending))
     if broadcast.audience is Audience.OFFICERS:
         # Officers get operational messages whatever topics they follow as members.
         officer = select(Role.id).where(Role.person_id == Person.id, Role.kind == RoleKind.OFFICER)

@@ -123,6 +123,24 @@ def _plan_deadline_notices(session: AsyncSession, campaign: Campaign, schedule: 
     )
 
 
+MANUAL_CAMPAIGN_DAYS = 14
+
+
+async def open_now(session: AsyncSession, schedule: Schedule, now: datetime) -> Campaign:
+    """Open this quarter's campaign by hand; the deadline is the scheduled one if it is still
+    ahead, else two weeks from now."""
+    local = now.astimezone(schedule.tz)
+    deadline = now + timedelta(days=MANUAL_CAMPAIGN_DAYS)
+    if local.month in schedule.months:
+        _, scheduled = schedule.window(local.year, local.month)
+        if scheduled > now:
+            deadline = scheduled
+    return await open_campaign(
+        session, schedule, year=local.year, quarter=quarter_of(local.month),
+        opens_at=now, deadline=deadline,
+    )
+
+
 async def extend(
     session: AsyncSession, campaign: Campaign, deadline: datetime, schedule: Schedule
 ) -> None:
@@ -165,10 +183,19 @@ async def close(session: AsyncSession, campaign: Campaign, now: datetime) -> Non
     await session.commit()
 
 
-async def remind_now(session: AsyncSession, campaign: Campaign, now: datetime) -> None:
-    """An extra reminder to the officers who have not submitted, at the next sweep."""
-    session.add(CampaignNotice(campaign_id=campaign.id, kind=NoticeKind.REMINDER, due_at=now))
+async def remind_now(
+    session: AsyncSession, campaign: Campaign, schedule: Schedule, now: datetime,
+    territory_id: int | None = None,
+) -> int:
+    """An extra reminder, sent at once, to officers who have not submitted (of one territory
+    when given); returns how many it goes to."""
+    notice = CampaignNotice(campaign_id=campaign.id, kind=NoticeKind.REMINDER, due_at=now)
+    broadcast = _officer_notice(campaign, notice, schedule)
+    broadcast.territory_id = territory_id
+    broadcast.scheduled_at = now
+    session.add(broadcast)
     await session.commit()
+    return await outbox.enqueue(session, broadcast.id)
 
 
 def is_accepting(campaign: Campaign, now: datetime) -> bool:

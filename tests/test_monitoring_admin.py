@@ -1,0 +1,110 @@
+"""End to end: /monitoring for regional and territorial admins."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from fakeapi import FakeTelegram, FakeUser
+from models import Campaign, CampaignStatus, Submission, SubmissionStatus, utcnow
+from services import orgs
+from services.monitoring import campaigns
+from tests.conftest import RunningBot
+from tests.helpers import add_member, button_texts, eventually, grant, screen
+from texts import ru
+
+pytestmark = pytest.mark.usefixtures("directory")
+
+OFFICER_DONE = FakeUser(id=600001, first_name="Отправила")
+OFFICER_LATE = FakeUser(id=600002, first_name="Не отправил")
+CHAIR = FakeUser(id=600009, first_name="Председатель")
+
+
+@pytest.fixture
+async def staff(running_bot: RunningBot) -> None:
+    for user, org in ((OFFICER_DONE, "46-01-001"), (OFFICER_LATE, "46-01-002")):
+        await add_member(running_bot.sessions, user.id, org, topics=())
+        await grant(running_bot.sessions, user.id, "officer", org)
+    await add_member(running_bot.sessions, CHAIR.id, None, topics=())
+    await grant(running_bot.sessions, CHAIR.id, "territorial_admin", "46-01")
+
+
+async def submit(running_bot: RunningBot, code: str) -> None:
+    async with running_bot.sessions() as session:
+        campaign = await campaigns.current(session)
+        org = await orgs.get_by_code(session, code)
+        assert campaign is not None and org is not None
+        session.add(
+            Submission(
+                campaign_id=campaign.id,
+                org_id=org.id,
+                status=SubmissionStatus.SUBMITTED,
+                submitted_at=utcnow(),
+            )
+        )
+        await session.commit()
+
+
+def texts(fake: FakeTelegram, user_id: int) -> list[str]:
+    return [m.text or "" for m in fake.messages(user_id)]
+
+
+async def test_regional_admin_opens_follows_reminds_extends_and_closes(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, staff: None
+) -> None:
+    await fake.send_message(admin, "/monitoring")
+    assert screen(fake, admin.id).text == ru.MON_NONE
+    await fake.click(admin, ru.MON_OPEN_NOW)
+    table = screen(fake, admin.id).text
+    assert "Всего: 0 из 398 (0%)" in table
+    await eventually(lambda: any("Открыт приём" in t for t in texts(fake, OFFICER_LATE.id)))
+
+    await submit(running_bot, "46-01-001")
+    await fake.send_message(admin, "/monitoring")
+    table = screen(fake, admin.id).text
+    assert "Беловская районная организация Профсоюза: 1 из 9 (11%)" in table
+    assert "Организации областного подчинения: 0 из 10 (0%)" in table
+    await fake.click(admin, "Беловская районная организация Профсоюза: 8")
+    missing = screen(fake, admin.id).text
+    assert "МКОУ «Белицкая основная общеобразовательная школа» Беловского района" in missing
+    assert "Беловская средняя" not in missing  # it submitted
+    assert ru.MON_NO_OFFICER.strip() in missing
+
+    await fake.click(admin, ru.MON_REMIND)
+    assert fake.callback_answers[-1]["text"] == ru.MON_REMINDED.format(count=1)
+    await eventually(lambda: any("Напоминание" in t for t in texts(fake, OFFICER_LATE.id)))
+    assert not any("Напоминание" in t for t in texts(fake, OFFICER_DONE.id))
+
+    await fake.click(admin, ru.BACK)
+    await fake.click(admin, ru.MON_EXTEND)
+    assert fake.callback_answers[-1]["text"].startswith("Срок продлён до")
+    await fake.click(admin, ru.MON_CLOSE)
+    async with running_bot.sessions() as session:
+        campaign = await session.scalar(select(Campaign))
+        assert campaign is not None and campaign.status is CampaignStatus.CLOSED
+    assert "Приём ответов закрыт" in screen(fake, admin.id).text
+
+
+async def test_territorial_admin_sees_and_reminds_only_the_territory(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, member: FakeUser, staff: None
+) -> None:
+    await fake.send_message(CHAIR, "/monitoring")
+    assert screen(fake, CHAIR.id).text == ru.MON_NONE
+    assert screen(fake, CHAIR.id).buttons == []  # opening is for regional admins
+    await fake.send_message(admin, "/monitoring")
+    await fake.click(admin, ru.MON_OPEN_NOW)
+    await fake.send_message(CHAIR, "/monitoring")
+    table = screen(fake, CHAIR.id)
+    assert "Беловская районная организация Профсоюза: 0 из 9" in table.text
+    assert "Курская городская" not in table.text
+    assert ru.MON_EXTEND not in button_texts(table) and ru.MON_CLOSE not in button_texts(table)
+    async with running_bot.sessions() as session:
+        campaign = await session.scalar(select(Campaign))
+        kursk = await orgs.get_by_code(session, "46-29")
+        assert campaign is not None and kursk is not None
+    await fake.send_callback(CHAIR, f"mon:d:{campaign.id}:{kursk.id}")
+    assert fake.callback_answers[-1]["text"] == ru.BC_ORG_OUTSIDE
+    await fake.send_callback(CHAIR, f"mon:x:{campaign.id}:0")
+    assert fake.callback_answers[-1]["text"] == ru.MON_FORBIDDEN
+    await fake.send_message(member, "/monitoring")
+    assert screen(fake, member.id).text == ru.ADMIN_ONLY
