@@ -6,9 +6,17 @@ import pytest
 from sqlalchemy import select
 
 from fakeapi import FakeTelegram, FakeUser
-from models import Campaign, CampaignStatus, Submission, SubmissionStatus, utcnow
+from models import (
+    Campaign,
+    CampaignStatus,
+    Questionnaire,
+    Submission,
+    SubmissionStatus,
+    utcnow,
+)
 from services import orgs
 from services.monitoring import campaigns
+from services.monitoring.questionnaire import DEFAULT_QUESTIONNAIRE_PATH
 from tests.conftest import RunningBot
 from tests.helpers import add_member, button_texts, eventually, grant, screen
 from texts import ru
@@ -108,3 +116,26 @@ async def test_territorial_admin_sees_and_reminds_only_the_territory(
     assert fake.callback_answers[-1]["text"] == ru.MON_FORBIDDEN
     await fake.send_message(member, "/monitoring")
     assert screen(fake, member.id).text == ru.ADMIN_ONLY
+
+
+async def test_a_new_questionnaire_file_makes_a_version_and_a_broken_one_changes_nothing(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser
+) -> None:
+    original = DEFAULT_QUESTIONNAIRE_PATH.read_bytes().decode("utf-8")
+    await fake.send_document(admin, "quarterly.yaml", original.encode())
+    assert "версия 1" in screen(fake, admin.id).text
+    await fake.send_document(admin, "quarterly.yaml", original.encode())
+    assert "не изменилась" in screen(fake, admin.id).text
+    changed = original.replace("Комментарий к мониторингу", "Ваш комментарий к мониторингу")
+    await fake.send_document(admin, "quarterly.yml", changed.encode())
+    assert "версия 2" in screen(fake, admin.id).text
+
+    broken = (
+        "id: quarterly\ntitle: Анкета\nquestions:\n  - id: a\n    type: yesno\n    text: Вопрос?\n"
+    )
+    await fake.send_document(admin, "broken.yaml", broken.encode())
+    answer = screen(fake, admin.id).text
+    assert "не принята, ничего не изменено" in answer and "yesno" in answer
+    async with running_bot.sessions() as session:
+        versions = list(await session.scalars(select(Questionnaire.version)))
+    assert sorted(versions) == [1, 2]

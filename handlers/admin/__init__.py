@@ -2,7 +2,14 @@
 
 from aiogram import F, Router
 
-from handlers.admin import broadcast, broadcast_control, monitoring, officers, orgs
+from handlers.admin import (
+    broadcast,
+    broadcast_control,
+    monitoring,
+    officers,
+    orgs,
+    questionnaire_file,
+)
 from handlers.filters import AnyAdmin, RegionalAdmin
 
 
@@ -15,7 +22,7 @@ def build_router() -> Router:
     regional = Router(name="admin.regional")
     regional.message.filter(RegionalAdmin())
     regional.callback_query.filter(RegionalAdmin())
-    regional.include_routers(orgs.router())
+    regional.include_routers(questionnaire_file.router(), orgs.router())
 
     admin.include_routers(
         broadcast.router(),
