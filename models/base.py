@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData, func
+from sqlalchemy import DateTime, Dialect, Enum, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -40,6 +41,18 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def str_enum(cls: type[enum.Enum], name: str, length: int = 16) -> Enum:
+    """An enum stored as its plain string values (no native ENUM type): the same column on
+    SQLite and PostgreSQL, and a new value needs no migration."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 class Base(DeclarativeBase):

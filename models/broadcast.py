@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -18,18 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TimestampMixin, UtcDateTime
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Stored as plain strings (no native ENUM type): the same on SQLite and PostgreSQL.
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=16,
-        values_callable=lambda e: [m.value for m in e],
-    )
+from models.base import Base, TimestampMixin, UtcDateTime, str_enum
 
 
 class BroadcastKind(enum.StrEnum):
@@ -66,9 +54,9 @@ class Broadcast(TimestampMixin, Base):
     __tablename__ = "broadcasts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[BroadcastKind] = mapped_column(_enum(BroadcastKind, "broadcast_kind"))
+    kind: Mapped[BroadcastKind] = mapped_column(str_enum(BroadcastKind, "broadcast_kind"))
     status: Mapped[BroadcastStatus] = mapped_column(
-        _enum(BroadcastStatus, "broadcast_status"), index=True
+        str_enum(BroadcastStatus, "broadcast_status"), index=True
     )
     # Who composed it (None: the command line).
     author_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -77,7 +65,7 @@ class Broadcast(TimestampMixin, Base):
     source_message_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     # Composed on the command line: HTML text, delivered with sendMessage.
     text: Mapped[str | None] = mapped_column(Text)
-    audience: Mapped[Audience] = mapped_column(_enum(Audience, "broadcast_audience"))
+    audience: Mapped[Audience] = mapped_column(str_enum(Audience, "broadcast_audience"))
     audience_org_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL")
     )
@@ -99,7 +87,7 @@ class Broadcast(TimestampMixin, Base):
     # Telegram ids of the recipients when the audience is PEOPLE.
     recipient_ids: Mapped[list[int] | None] = mapped_column(JSON)
     recall_status: Mapped[RecallStatus | None] = mapped_column(
-        _enum(RecallStatus, "recall_status"), nullable=True
+        str_enum(RecallStatus, "recall_status"), nullable=True
     )
 
 
@@ -134,7 +122,7 @@ class Delivery(Base):
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, "delivery_status"))
+    status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus, "delivery_status"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Ids of the delivered message(s) in the member's chat: what a recall deletes.

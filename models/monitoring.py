@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -18,17 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TimestampMixin, UtcDateTime, utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=16,
-        values_callable=lambda e: [m.value for m in e],
-    )
+from models.base import Base, TimestampMixin, UtcDateTime, str_enum, utcnow
 
 
 class Questionnaire(Base):
@@ -70,7 +59,7 @@ class Campaign(TimestampMixin, Base):
     quarter: Mapped[int] = mapped_column(Integer)
     opens_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deadline: Mapped[datetime] = mapped_column(UtcDateTime)
-    status: Mapped[CampaignStatus] = mapped_column(_enum(CampaignStatus, "campaign_status"))
+    status: Mapped[CampaignStatus] = mapped_column(str_enum(CampaignStatus, "campaign_status"))
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
@@ -92,7 +81,7 @@ class CampaignNotice(Base):
     campaign_id: Mapped[int] = mapped_column(
         ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[NoticeKind] = mapped_column(_enum(NoticeKind, "notice_kind"))
+    kind: Mapped[NoticeKind] = mapped_column(str_enum(NoticeKind, "notice_kind"))
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     broadcast_id: Mapped[int | None] = mapped_column(
@@ -138,7 +127,9 @@ class Submission(TimestampMixin, Base):
     org_id: Mapped[int] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[SubmissionStatus] = mapped_column(_enum(SubmissionStatus, "submission_status"))
+    status: Mapped[SubmissionStatus] = mapped_column(
+        str_enum(SubmissionStatus, "submission_status")
+    )
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     submitted_by_person_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL")

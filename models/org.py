@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TimestampMixin
+from models.base import Base, TimestampMixin, str_enum
 
 
 class OrgLevel(enum.StrEnum):
@@ -25,15 +25,7 @@ class Organization(TimestampMixin, Base):
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
     )
-    level: Mapped[OrgLevel] = mapped_column(
-        Enum(
-            OrgLevel,
-            name="org_level",
-            native_enum=False,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    level: Mapped[OrgLevel] = mapped_column(str_enum(OrgLevel, "org_level"))
     name: Mapped[str] = mapped_column(String(300))
 
     parent: Mapped[Organization | None] = relationship(remote_side=[id], lazy="raise")

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TimestampMixin, UtcDateTime
+from models.base import Base, TimestampMixin, UtcDateTime, str_enum
 
 
 class Person(TimestampMixin, Base):
@@ -49,15 +48,7 @@ class Role(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[RoleKind] = mapped_column(
-        Enum(
-            RoleKind,
-            name="role_kind",
-            native_enum=False,
-            length=32,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    kind: Mapped[RoleKind] = mapped_column(str_enum(RoleKind, "role_kind", length=32))
     # Territory of a territorial admin, organisation of an officer; empty for regional admins.
     org_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True

@@ -106,3 +106,24 @@ async def eventually(
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {within} s")
         await asyncio.sleep(interval)
+
+
+async def submit_for(sessions: async_sessionmaker[AsyncSession], org_code: str) -> None:
+    """Mark the organisation's submission of the current campaign as sent."""
+    from models import Submission, SubmissionStatus, utcnow
+    from services import orgs
+    from services.monitoring import campaigns
+
+    async with sessions() as session:
+        campaign = await campaigns.current(session)
+        org = await orgs.get_by_code(session, org_code)
+        assert campaign is not None and org is not None
+        session.add(
+            Submission(
+                campaign_id=campaign.id,
+                org_id=org.id,
+                status=SubmissionStatus.SUBMITTED,
+                submitted_at=utcnow(),
+            )
+        )
+        await session.commit()

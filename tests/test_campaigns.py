@@ -16,13 +16,10 @@ from models import (
     CampaignNotice,
     CampaignStatus,
     NoticeKind,
-    Submission,
-    SubmissionStatus,
 )
-from services import orgs
 from services.monitoring import campaigns
 from tests.conftest import ADMIN_ID, RunningBot
-from tests.helpers import add_member, eventually, grant
+from tests.helpers import add_member, eventually, grant, submit_for
 
 pytestmark = pytest.mark.usefixtures("directory")
 
@@ -53,22 +50,6 @@ async def sweep(running_bot: RunningBot, now: datetime) -> list[int]:
 
 def texts(fake: FakeTelegram, chat_id: int) -> list[str]:
     return [m.text or "" for m in fake.messages(chat_id)]
-
-
-async def submit(running_bot: RunningBot, org_code: str) -> None:
-    async with running_bot.sessions() as session:
-        campaign = await campaigns.current(session)
-        org = await orgs.get_by_code(session, org_code)
-        assert campaign is not None and org is not None
-        session.add(
-            Submission(
-                campaign_id=campaign.id,
-                org_id=org.id,
-                status=SubmissionStatus.SUBMITTED,
-                submitted_at=OPENING,
-            )
-        )
-        await session.commit()
 
 
 async def test_nothing_opens_before_the_schedule(running_bot: RunningBot, people: None) -> None:
@@ -108,7 +89,7 @@ async def test_reminders_go_only_to_non_submitters_exactly_once_across_a_restart
     fake: FakeTelegram, running_bot: RunningBot, people: None
 ) -> None:
     await sweep(running_bot, OPENING)
-    await submit(running_bot, "46-29-004")
+    await submit_for(running_bot.sessions, "46-29-004")
     week_before = DEADLINE - timedelta(days=7)
     assert len(await sweep(running_bot, week_before)) == 1
     belovo, kursk = OFFICERS["belovo_school"][0], OFFICERS["kursk_school"][0]
@@ -126,7 +107,7 @@ async def test_after_the_deadline_admins_get_the_missing_organisations(
     fake: FakeTelegram, running_bot: RunningBot, people: None
 ) -> None:
     await sweep(running_bot, OPENING)
-    await submit(running_bot, "46-01-001")
+    await submit_for(running_bot.sessions, "46-01-001")
     created = await sweep(running_bot, DEADLINE + timedelta(minutes=1))
     assert len(created) == 2  # the chair of 46-01 and the regional summary
     chair = await eventually(lambda: [t for t in texts(fake, CHAIR) if "срок истёк" in t])

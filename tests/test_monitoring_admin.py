@@ -10,15 +10,11 @@ from models import (
     Campaign,
     CampaignStatus,
     Questionnaire,
-    Submission,
-    SubmissionStatus,
-    utcnow,
 )
 from services import orgs
-from services.monitoring import campaigns
 from services.monitoring.questionnaire import DEFAULT_QUESTIONNAIRE_PATH
 from tests.conftest import RunningBot
-from tests.helpers import add_member, button_texts, eventually, grant, screen
+from tests.helpers import add_member, button_texts, eventually, grant, screen, submit_for
 from texts import ru
 
 pytestmark = pytest.mark.usefixtures("directory")
@@ -37,22 +33,6 @@ async def staff(running_bot: RunningBot) -> None:
     await grant(running_bot.sessions, CHAIR.id, "territorial_admin", "46-01")
 
 
-async def submit(running_bot: RunningBot, code: str) -> None:
-    async with running_bot.sessions() as session:
-        campaign = await campaigns.current(session)
-        org = await orgs.get_by_code(session, code)
-        assert campaign is not None and org is not None
-        session.add(
-            Submission(
-                campaign_id=campaign.id,
-                org_id=org.id,
-                status=SubmissionStatus.SUBMITTED,
-                submitted_at=utcnow(),
-            )
-        )
-        await session.commit()
-
-
 def texts(fake: FakeTelegram, user_id: int) -> list[str]:
     return [m.text or "" for m in fake.messages(user_id)]
 
@@ -67,7 +47,7 @@ async def test_regional_admin_opens_follows_reminds_extends_and_closes(
     assert "Всего: 0 из 398 (0%)" in table
     await eventually(lambda: any("Открыт приём" in t for t in texts(fake, OFFICER_LATE.id)))
 
-    await submit(running_bot, "46-01-001")
+    await submit_for(running_bot.sessions, "46-01-001")
     await fake.send_message(admin, "/monitoring")
     table = screen(fake, admin.id).text
     assert "Беловская районная организация Профсоюза: 1 из 9 (11%)" in table
