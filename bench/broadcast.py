@@ -46,6 +46,7 @@ POLL = 0.2  # seconds between the parent's looks at the outbox
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; the defaults are the 10k-at-30/s run of the README."""
     parser = argparse.ArgumentParser(prog="python -m bench.broadcast", description=__doc__)
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--first-chat-id", type=int, default=10_000_000)
@@ -114,6 +115,7 @@ async def start_fake(args: argparse.Namespace) -> FakeTelegram:
 
 
 async def spawn_child(args: argparse.Namespace, url: str) -> asyncio.subprocess.Process:
+    """Start a worker process on the same database and Bot API."""
     command = [
         sys.executable, "-m", "bench.broadcast", "--child", "--db", str(args.db),
         "--api-url", url, "--rate", str(args.rate), "--concurrency", str(args.concurrency),
@@ -124,6 +126,7 @@ async def spawn_child(args: argparse.Namespace, url: str) -> asyncio.subprocess.
 
 
 async def is_done(sessions: async_sessionmaker[AsyncSession], broadcast_id: int) -> bool:
+    """Whether the worker marked the broadcast DONE."""
     async with sessions() as session:
         status = await session.scalar(select(Broadcast.status).where(Broadcast.id == broadcast_id))
     return status is BroadcastStatus.DONE
@@ -198,6 +201,7 @@ def chat_counts(fake: FakeTelegram, first: int, count: int) -> tuple[int, int]:
 
 
 async def run_parent(args: argparse.Namespace) -> dict[str, Any]:
+    """Seed, serve the fake, run the worker process(es), and measure."""
     with tempfile.TemporaryDirectory(prefix="bench-broadcast-") as folder:
         args.db = args.db or Path(folder) / "bench.db"
         url = f"sqlite+aiosqlite:///{args.db}"
@@ -225,6 +229,7 @@ def report(
     worker: dict[str, Any],
     fake: FakeTelegram | None,
 ) -> dict[str, Any]:
+    """The JSON line: outcome counts, pace, 429s, the worker's peak RSS, duplicates, lost."""
     finished = outcome.sent + outcome.blocked + outcome.failed
     lost, duplicates = (
         chat_counts(fake, args.first_chat_id, args.recipients) if fake else (None, None)
@@ -291,6 +296,7 @@ async def run_child(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.broadcast`: the parent by default, the worker with --child."""
     args = parse_args(argv)
     if args.child:
         print(json.dumps(asyncio.run(run_child(args))), flush=True)

@@ -40,7 +40,11 @@ def _parser() -> argparse.ArgumentParser:
         "broadcast", help="поставить в очередь рассылку HTML-текста подписчикам тем"
     )
     broadcast.add_argument(
-        "--topic", action="append", required=True, dest="topics", metavar="SLUG",
+        "--topic",
+        action="append",
+        required=True,
+        dest="topics",
+        metavar="SLUG",
         help="тема (news, law, …); можно несколько раз",
     )
     broadcast.add_argument("--org", metavar="CODE", help="код территориальной или первичной")

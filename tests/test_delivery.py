@@ -236,6 +236,15 @@ async def admin_source(fake: FakeTelegram, admin: FakeUser) -> tuple[int, list[i
     return admin.id, [await source_message(fake, admin, "Профсоюз добился индексации")]
 
 
+CROWD = range(FIRST, FIRST + 40)
+
+
+@pytest.fixture
+async def crowd(session_factory: Sessions, admin_source: tuple[int, list[int]]) -> int:
+    """40 members and the admin's news to them, enqueued; returns the broadcast id."""
+    return await queued(session_factory, CROWD, source=admin_source)
+
+
 # --- the outbox ----------------------------------------------------------------------------
 
 
@@ -645,10 +654,9 @@ async def test_pause_resume_and_cancel(
     fake: FakeTelegram,
     session_factory: Sessions,
     workers: WorkerFactory,
-    admin_source: tuple[int, list[int]],
+    crowd: int,
 ) -> None:
-    chats = range(FIRST, FIRST + 40)
-    broadcast_id = await queued(session_factory, chats, source=admin_source)
+    chats, broadcast_id = CROWD, crowd
     worker = workers(rate=10.0, concurrency=2)
     await worker.start()
     await eventually(lambda: fake.stats.sent >= 5)
@@ -684,31 +692,29 @@ async def test_restart_mid_broadcast_resumes_without_repeats(
     fake: FakeTelegram,
     settings: Settings,
     session_factory: Sessions,
-    admin_source: tuple[int, list[int]],
+    crowd: int,
 ) -> None:
-    chats = range(FIRST, FIRST + 60)
-    broadcast_id = await queued(session_factory, chats, source=admin_source)
+    chats, broadcast_id = CROWD, crowd
     running = RunningBot(settings.model_copy(update={"broadcast_rate": 40.0}))
     await running.start()
     try:
         await eventually(lambda: fake.stats.sent >= 15)
         await running.restart()  # a deploy: graceful stop, then a new process
-        assert 15 <= fake.stats.sent < 60
+        assert 15 <= fake.stats.sent < 40
         await until_done(session_factory, broadcast_id)
     finally:
         await running.stop()
 
-    assert [len(copies_in(fake, chat)) for chat in chats] == [1] * 60
+    assert [len(copies_in(fake, chat)) for chat in chats] == [1] * 40
 
 
 async def test_after_a_crash_nobody_is_lost_and_repeats_stay_within_concurrency(
     fake: FakeTelegram,
     session_factory: Sessions,
     workers: WorkerFactory,
-    admin_source: tuple[int, list[int]],
+    crowd: int,
 ) -> None:
-    chats = range(FIRST, FIRST + 60)
-    broadcast_id = await queued(session_factory, chats, source=admin_source)
+    chats, broadcast_id = CROWD, crowd
     fake.set_latency(0.02, 0.05)
     first = workers(rate=200.0, concurrency=4)
     await first.start()
@@ -721,11 +727,34 @@ async def test_after_a_crash_nobody_is_lost_and_repeats_stay_within_concurrency(
         task.cancel()
     await asyncio.gather(*doomed, return_exceptions=True)  # type: ignore[arg-type]
     first._loop_task = None
+    await first._leadership.release()  # what the operating system does for a dead process
     fake.set_latency(0)
     await run_until_done(workers(concurrency=4), session_factory, broadcast_id)
     got = [len(copies_in(fake, chat)) for chat in chats]
     assert min(got) == 1
     assert sum(n - 1 for n in got) <= 4
+
+
+async def test_a_second_worker_waits_while_the_first_delivers(
+    fake: FakeTelegram,
+    session_factory: Sessions,
+    workers: WorkerFactory,
+    crowd: int,
+) -> None:
+    # Two bot processes on one database (or replicas on PostgreSQL): one delivers at a time.
+    chats, broadcast_id = CROWD, crowd
+    first, second = workers(rate=40.0), workers(rate=40.0)
+    await first.start()
+    await eventually(lambda: fake.stats.sent >= 5)
+    await second.start()
+    await eventually(lambda: fake.stats.sent >= 15)
+    assert second.stats.sent == 0
+
+    await first.stop()  # the deploy's old process goes away: the other one takes over
+    await until_done(session_factory, broadcast_id)
+
+    assert [len(copies_in(fake, chat)) for chat in chats] == [1] * 40
+    assert first.stats.sent + second.stats.sent == 40 and second.stats.sent > 0
 
 
 async def test_recall_deletes_recent_copies(

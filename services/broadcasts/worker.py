@@ -1,12 +1,14 @@
 """The delivery worker: drains the outbox into Telegram under the rate limiter.
 
-One loop, in one process per database: activate scheduled broadcasts that are due; carry out
-recalls; then take the oldest SENDING broadcast with due rows, claim the next few hundred
-PENDING rows in id order and send each in its own task, at most `concurrency` in flight, each
-waiting for its turn at the `RateLimiter`. Any process may enqueue (the chat, the command
-line): the loop finds new work by polling the database every `poll_interval` seconds, or at
-once after `wake()`. Between rows it re-reads the broadcast's status about once a second, so
-Pause and Cancel take effect within a second plus the sends already in flight.
+One loop, and one delivering worker per database (`_Leadership`: a PostgreSQL advisory lock,
+or a lock file beside the SQLite database; any other worker waits until it is gone). Each
+step activates scheduled broadcasts that are due, carries out recalls, then takes the oldest
+SENDING broadcast with due rows, claims the next few hundred PENDING rows in id order and
+sends each in its own task, at most `concurrency` in flight, each waiting for its turn at the
+`RateLimiter`. Any process may enqueue (the chat, the command line): the loop finds new work
+by polling the database every `poll_interval` seconds, or at once after `wake()`. Between
+rows it re-reads the broadcast's status about once a second, so Pause and Cancel take effect
+within a second plus the sends already in flight.
 
 Crash safety — the invariant:
 
@@ -15,10 +17,11 @@ Crash safety — the invariant:
     rows are "sent, or maybe sent, but still PENDING in the database".
 
 Results are written by one writer task that commits everything finished since its last
-commit in one transaction (an executemany), every few milliseconds, so the database keeps up
-with 1000 sends per second on SQLite. After a crash (kill -9, power loss) the restarted
-worker simply continues with the PENDING rows: nobody is lost, and at most `concurrency`
-people get the message twice (the sends in flight or finished-but-unwritten at the crash).
+commit in one transaction (an executemany), every few milliseconds, so the database is not
+what limits the rate, on SQLite either (README, "Benchmarks"). After a crash (kill -9,
+power loss) the restarted worker simply continues with the PENDING rows: nobody is lost,
+and at most `concurrency` people get the message twice (the sends in flight or
+finished-but-unwritten at the crash).
 A graceful `stop()` lets the sends in flight finish and be written, so a deploy repeats
 nothing.
 
@@ -35,6 +38,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -55,7 +60,8 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import Broadcast, BroadcastKind, BroadcastStatus, DeliveryStatus, utcnow
 from services.broadcasts import outbox
@@ -66,6 +72,8 @@ from services.broadcasts.sending import send_copy
 
 if TYPE_CHECKING:
     from bot.config import Settings
+if sys.platform != "win32":
+    import fcntl
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +88,9 @@ STOP_TIMEOUT = 10.0
 UNAUTHORIZED_PAUSE = 60.0
 PIN_ATTEMPTS = 3
 ERROR_LENGTH = 200  # deliveries.error is String(200)
+
+# Any constant shared by every worker of one database: the PostgreSQL advisory lock's key.
+LEADER_LOCK_KEY = 0x70726F66  # "prof"
 
 # Worth another attempt later: the message may simply not have got through.
 _TRANSIENT = (TelegramNetworkError, TelegramServerError, ClientDecodeError, TimeoutError)
@@ -109,6 +120,72 @@ def in_quiet_hours(moment: datetime, tz: ZoneInfo, quiet_hours: tuple[int, int])
 def _is_transient(error: Exception) -> bool:
     # 413 is a subclass of the network error, but resending the same content cannot help.
     return isinstance(error, _TRANSIENT) and not isinstance(error, TelegramEntityTooLarge)
+
+
+class _Leadership:
+    """At most one delivering worker per database, so two processes never send one row twice.
+
+    PostgreSQL: a session-level advisory lock on a connection held for the worker's lifetime.
+    SQLite: an flock() on a file beside the database. Both vanish with the process, so a
+    killed worker never blocks the next one.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._connection: AsyncConnection | None = None
+        self._fd: int | None = None
+        self.held = False
+
+    async def acquire(self) -> bool:
+        """Try (without waiting) to become the delivering worker; True while it is."""
+        if not self.held:
+            async with self._sessions() as session:
+                engine = session.bind
+            assert isinstance(engine, AsyncEngine)
+            if engine.dialect.name == "postgresql":
+                self.held = await self._lock_postgres(engine)
+            else:
+                self.held = self._lock_file(engine.url.database)
+        return self.held
+
+    async def release(self) -> None:
+        """Let another worker deliver (at stop; a crash releases by itself)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": LEADER_LOCK_KEY}
+                )
+                await connection.commit()
+            await connection.close()
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the file drops its flock
+        self.held = False
+
+    async def _lock_postgres(self, engine: AsyncEngine) -> bool:
+        connection = await engine.connect()
+        got = await connection.scalar(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_LOCK_KEY}
+        )
+        await connection.commit()  # the lock is the session's: no transaction stays open
+        if got:
+            self._connection = connection
+        else:
+            await connection.close()
+        return bool(got)
+
+    def _lock_file(self, database: str | None) -> bool:
+        if sys.platform == "win32" or not database or database == ":memory:":
+            return True  # nowhere to put a lock (or no flock): one process is assumed
+        fd = os.open(f"{database}.worker-lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
 
 
 class _ResultWriter:
@@ -255,6 +332,8 @@ class _ProgressCards:
             self._limiter.pause_for(error.retry_after)
         except TelegramBadRequest as error:
             if "message is not modified" not in error.message:
+                # The card is gone or cannot be edited: no more periodic tries, one final.
+                self._due[broadcast_id] = float("inf")
                 logger.warning("progress of broadcast %d not shown: %s", broadcast_id, error)
         except Exception:
             logger.exception("progress of broadcast %d not shown", broadcast_id)
@@ -319,6 +398,7 @@ class DeliveryWorker:
         self._max_attempts = max_attempts
         self._retry_backoff = retry_backoff
         self._slots = asyncio.Semaphore(concurrency)
+        self._leadership = _Leadership(session_factory)
         self._writer = _ResultWriter(
             session_factory,
             interval=flush_interval,
@@ -334,6 +414,7 @@ class DeliveryWorker:
         self._recall_cursors: dict[int, int] = {}
         self._wake = asyncio.Event()
         self._stopping = False
+        self._waiting_logged = False
         self._loop_task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -382,6 +463,7 @@ class DeliveryWorker:
         await _finish_or_cancel(list(self._in_flight), deadline - time.monotonic())
         await self._writer.close(max(deadline - time.monotonic(), 1.0))
         await self._cards.close()
+        await self._leadership.release()
         self._cursors.clear()
         self._recall_cursors.clear()
         logger.info("Delivery worker stopped: %s", self.stats)
@@ -406,6 +488,11 @@ class DeliveryWorker:
 
     async def _step(self) -> bool:
         """One unit of work; False when there was nothing to do right now."""
+        if not await self._leadership.acquire():
+            if not self._waiting_logged:
+                logger.warning("Another delivery worker uses this database; this one waits")
+                self._waiting_logged = True
+            return False
         async with self._sessions() as session:
             activated = await outbox.activate_due(session, self._clock())
             recalls = await outbox.recalling(session)

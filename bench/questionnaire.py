@@ -1,0 +1,529 @@
+"""Questionnaire benchmark: N officers answering the quarterly questionnaire at once.
+
+    python -m bench.questionnaire                      # 700 officers, no pause between answers
+    python -m bench.questionnaire --officers 1         # the cost of one answer, unloaded
+    python -m bench.questionnaire --think 5            # people who take ~5 s per answer
+    python -m bench.questionnaire --profile            # cProfile top 25 to stderr
+
+A fresh SQLite database (migrated with bot.migrate) gets the sample Kursk directory, N
+registered officers, each of a distinct territorial or primary organisation (398 of them: past
+that, two officers share an organisation and so one submission), and an open campaign. The
+real `Application` is built against the in-repo fake Bot API (in process, no latency), but
+nothing polls: every officer's updates are fed to the dispatcher directly
+(`dispatcher.feed_update`) and each call is timed. All officers run at once
+(`asyncio.gather`), each sending its next update when the previous one is handled, plus the
+optional think time. Each conversation is driven by what the officer's chat shows: /anketa,
+then about 20 answers (buttons for yes/no and the multiple choices, typed text, url, date,
+percent and integers), then «Отправить».
+
+The JSON line: officers, answers (timed updates: everything after /anketa), seconds,
+answers_per_sec, latency percentiles, peak RSS, errors (updates that raised or reached the
+bot's error handler, with their exception types), and per update what the database saw:
+SQL statements, commits and pool checkouts (sessions that touched the database). At the end
+every submission must hold exactly the answers its script gives and be submitted, or the
+script fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import itertools
+import json
+import logging
+import math
+import pstats
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiogram.types import Update
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import migrate
+from bot.app import Application
+from bot.config import Settings
+from bot.scheduler import schedule_of
+from fakeapi import ChatMessage, FakeTelegram, FakeUser
+from handlers.callbacks import QCB, QAction
+from models import (
+    Answer,
+    Organization,
+    OrgLevel,
+    Role,
+    RoleKind,
+    Submission,
+    SubmissionStatus,
+    utcnow,
+)
+from services import orgs, people
+from services.monitoring import campaigns, versions
+from services.monitoring.questionnaire import Questionnaire
+from texts import ru
+
+TOKEN = "123456:BENCH"
+SAMPLE_ORGS = Path(__file__).resolve().parent.parent / "samples" / "kursk_orgs.csv"
+FIRST_TELEGRAM_ID = 20_000_000
+# One more officer, of the regional organisation, answers first and untimed: the first use of
+# every handler, model and query (pydantic schemas, SQL compilation) is not what is measured.
+WARM_UP_ID = FIRST_TELEGRAM_ID - 1
+MAX_STEPS = 60  # per officer: far more than a conversation needs, so a loop cannot hang
+ON = ru.TOPIC_ON.format(title="")
+
+# What every officer answers, by question id. The typed answers are valid, so each one is
+# stored; the follow-ups of «has_social_group: Нет» are hidden and never asked.
+TYPED = {
+    "info_officer": "Иванова Анна Сергеевна, председатель первичной организации",
+    "site_url": "school-46.ru/profsoyuz",
+    "primary_with_pages": "12",
+    "social_url": "https://vk.com/club46",
+    "ais_register_share": "85,5",
+    "public_report_url": "https://school-46.ru/profsoyuz/otchet-2025",
+    "pr_events_count": "4",
+    "technologies_other": "Квесты для молодых педагогов",
+    "comment": "Всё по плану; нужна помощь с обновлением сайта.",
+}
+DATES = ("site_updated", "social_updated")  # typed as a date a few days ago
+YES_NO = {"has_site": True, "has_social_group": False, "public_report": True}
+SKIPPED = ("ais_officer", "periodicals")
+SELECTED = {
+    "pr_events": ("actions", "contests"),
+    "technologies": ("other",),
+    "inform_ways": ("stand", "messengers"),
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; the defaults are the 700-officer run of the README."""
+    parser = argparse.ArgumentParser(prog="python -m bench.questionnaire", description=__doc__)
+    parser.add_argument("--officers", type=int, default=700)
+    parser.add_argument("--seed", type=int, default=0, help="officer → organisation shuffle")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="mean pause before each answer (uniform 0.5–1.5 × this; 0: none)",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="stop the officers still answering after this long (0: wait for all)",
+    )
+    parser.add_argument("--db", type=Path, default=None, help="SQLite file to keep (new)")
+    parser.add_argument("--profile", action="store_true", help="cProfile top 25 to stderr")
+    return parser.parse_args(argv)
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+async def seed(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, count: int, rng: random.Random
+) -> dict[int, int]:
+    """Directory, `count` registered officers and the warm-up one, an open campaign;
+    telegram id → org id."""
+    async with sessions() as session:
+        await orgs.import_directory(session, SAMPLE_ORGS.name, SAMPLE_ORGS.read_bytes())
+        org_ids = list(
+            await session.scalars(
+                select(Organization.id)
+                .where(Organization.level != OrgLevel.REGIONAL)
+                .order_by(Organization.code)
+            )
+        )
+        rng.shuffle(org_ids)
+        regional = await session.scalar(
+            select(Organization.id).where(Organization.level == OrgLevel.REGIONAL)
+        )
+        assert regional is not None
+        officers = {}
+        for n in range(-1, count):
+            telegram_id = FIRST_TELEGRAM_ID + n
+            person = await people.register(
+                session, people.TelegramProfile(telegram_id=telegram_id, first_name=f"О{n}")
+            )
+            org_id = regional if n < 0 else org_ids[n % len(org_ids)]
+            session.add(Role(person_id=person.id, kind=RoleKind.OFFICER, org_id=org_id))
+            officers[telegram_id] = org_id
+        await session.commit()
+        now = utcnow()
+        local = now.astimezone(settings.tz)
+        await campaigns.open_campaign(
+            session,
+            schedule_of(settings),
+            year=local.year,
+            quarter=campaigns.quarter_of(local.month),
+            opens_at=now - timedelta(hours=1),
+            deadline=now + timedelta(days=10),
+        )
+    return officers
+
+
+async def questionnaire_of(sessions: async_sessionmaker[AsyncSession]) -> Questionnaire:
+    async with sessions() as session:
+        return versions.definition(await versions.current(session))
+
+
+def expected_answers(questionnaire: Questionnaire, level: OrgLevel) -> set[str]:
+    """The question ids a submission of that level holds after the script."""
+    hidden = {"social_url", "social_updated"}
+    if level is not OrgLevel.TERRITORIAL:
+        hidden.add("primary_with_pages")
+    return {q.id for q in questionnaire.questions if q.answerable and q.id not in hidden}
+
+
+# --- the officer's side ----------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    latencies: list[float] = field(default_factory=list)  # seconds, one per timed update
+    errors: int = 0
+    error_kinds: Counter[str] = field(default_factory=Counter)
+    stuck: list[str] = field(default_factory=list)  # officers whose script went wrong
+    verified: bool = False
+    unfinished: int = 0  # officers stopped by --time-limit
+
+
+class ErrorCounter(logging.Handler):
+    """Counts the bot's error handler reports (handlers.errors logs each failed update)."""
+
+    def __init__(self, figures: Figures) -> None:
+        super().__init__(logging.ERROR)
+        self.figures = figures
+        self.first: logging.LogRecord | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.figures.errors += 1
+        kind = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else "?"
+        self.figures.error_kinds[kind] += 1
+        self.first = self.first or record
+
+
+class Driver:
+    """Builds officers' updates the way the fake does and feeds them to the dispatcher."""
+
+    def __init__(self, app: Application, fake: FakeTelegram, figures: Figures) -> None:
+        self.app = app
+        self.fake = fake
+        self.figures = figures
+        self._update_ids = itertools.count(1)
+
+    async def feed(self, body: dict[str, Any], *, timed: bool) -> None:
+        query = body.get("callback_query")
+        if query is not None:
+            self.fake.api.open_callback_ids.add(str(query["id"]))  # so the bot may answer it
+        update = Update.model_validate(
+            {"update_id": next(self._update_ids), **body}, context={"bot": self.app.bot}
+        )
+        started = time.perf_counter()
+        try:
+            await self.app.dispatcher.feed_update(self.app.bot, update)
+        except Exception as error:  # counted; the run goes on
+            self.figures.errors += 1
+            self.figures.error_kinds[type(error).__name__] += 1
+        if timed:
+            self.figures.latencies.append(time.perf_counter() - started)
+
+    async def type(self, user: FakeUser, text: str, *, timed: bool = True) -> None:
+        await self.feed(self.fake._factory.text_message(user, text), timed=timed)
+
+    async def press(self, user: FakeUser, message: ChatMessage, data: str) -> None:
+        attached = self.fake.api.message_dict(message)
+        await self.feed(self.fake._factory.callback_query(user, data, attached), timed=True)
+
+
+def screen_of(fake: FakeTelegram, chat_id: int) -> tuple[ChatMessage, list[QCB]] | None:
+    """The newest bot message with questionnaire buttons, and those buttons unpacked."""
+    for message in reversed(fake.messages(chat_id)):
+        buttons = [
+            QCB.unpack(data)
+            for row in message.buttons
+            for _, data in row
+            if data is not None and data.startswith(f"{QCB.__prefix__}:")
+        ]
+        if buttons:
+            return message, buttons
+    return None
+
+
+def next_move(
+    questionnaire: Questionnaire, message: ChatMessage, buttons: list[QCB], today: date
+) -> tuple[str, str] | None:
+    """("press", callback data) or ("type", text) for the screen; None when finished."""
+    actions = {b.action: b for b in buttons}
+    if QAction.SUBMIT in actions:
+        return "press", actions[QAction.SUBMIT].pack()
+    if QAction.EDIT in actions:
+        return None  # the review without «Отправить»: a colleague has submitted already
+    qi = actions[QAction.BACK].qi
+    question = questionnaire.questions[qi]
+    qid = question.id
+    if QAction.NEXT in actions:
+        return "press", actions[QAction.NEXT].pack()
+    if qid in YES_NO:
+        choice = next(b for b in buttons if b.action is QAction.CHOOSE and b.ci == YES_NO[qid])
+        return "press", choice.pack()
+    if qid in SKIPPED:
+        return "press", actions[QAction.SKIP].pack()
+    if qid in SELECTED:
+        ticked = {
+            QCB.unpack(data).ci
+            for row in message.buttons
+            for text, data in row
+            if data is not None and text.startswith(ON)
+        }
+        for ci, option in enumerate(question.options):
+            if option.id in SELECTED[qid] and ci not in ticked:
+                toggle = next(b for b in buttons if b.action is QAction.TOGGLE and b.ci == ci)
+                return "press", toggle.pack()
+        return "press", actions[QAction.DONE].pack()
+    if qid in DATES:
+        return "type", (today - timedelta(days=5)).strftime("%d.%m.%Y")
+    return "type", TYPED[qid]
+
+
+async def officer(
+    driver: Driver,
+    questionnaire: Questionnaire,
+    user: FakeUser,
+    think: float,
+    rng: random.Random,
+    today: date,
+) -> None:
+    """One officer's whole conversation: /anketa, the answers, «Отправить». Like a person,
+    the officer repeats what the bot answered with its error message (the screen stays)."""
+    for _ in range(MAX_STEPS):
+        found = screen_of(driver.fake, user.id)
+        if found is None:
+            await driver.type(user, "/anketa", timed=False)
+            continue
+        message, buttons = found
+        move = next_move(questionnaire, message, buttons, today)
+        if move is None:
+            return
+        if think:
+            await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+        kind, payload = move
+        if kind == "press":
+            await driver.press(user, message, payload)
+        else:
+            await driver.type(user, payload)
+        if payload.startswith(f"{QCB.__prefix__}:{QAction.SUBMIT.value}:"):
+            return
+    driver.figures.stuck.append(f"{user.id}: still answering after {MAX_STEPS} updates")
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+
+class SqlCounter:
+    """Statements, commits and pool checkouts of the application's engine."""
+
+    def __init__(self, app: Application) -> None:
+        self.counts: Counter[str] = Counter()
+        engine = app.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "commit", self._commit)
+        event.listen(engine.pool, "checkout", self._checkout)
+
+    def _statement(self, *_: Any) -> None:
+        self.counts["statements"] += 1
+
+    def _commit(self, *_: Any) -> None:
+        self.counts["commits"] += 1
+
+    def _checkout(self, *_: Any) -> None:
+        self.counts["checkouts"] += 1
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile, in milliseconds."""
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(share * len(ordered))) - 1] * 1000
+
+
+async def verify(
+    sessions: async_sessionmaker[AsyncSession],
+    questionnaire: Questionnaire,
+    officers: dict[int, int],
+) -> list[str]:
+    """Every organisation with an officer: submitted, with exactly the scripted answers."""
+    problems = []
+    async with sessions() as session:
+        levels = dict((await session.execute(select(Organization.id, Organization.level))).all())
+        stored: dict[int, set[str]] = {}
+        status: dict[int, SubmissionStatus] = {}
+        rows = await session.execute(
+            select(Submission.org_id, Submission.status, Answer.question_id).outerjoin(
+                Answer, Answer.submission_id == Submission.id
+            )
+        )
+        for org_id, submission_status, question_id in rows:
+            status[org_id] = submission_status
+            if question_id is not None:
+                stored.setdefault(org_id, set()).add(question_id)
+        submissions = await session.scalar(select(func.count(Submission.id)))
+    for org_id in sorted(set(officers.values())):
+        wanted = expected_answers(questionnaire, levels[org_id])
+        got = stored.get(org_id, set())
+        if got != wanted:
+            problems.append(
+                f"org {org_id}: {len(got)} answers, expected {len(wanted)} "
+                f"(missing {sorted(wanted - got)}, extra {sorted(got - wanted)})"
+            )
+        if status.get(org_id) is not SubmissionStatus.SUBMITTED:
+            problems.append(f"org {org_id}: submission is {status.get(org_id)}")
+    if submissions != len(set(officers.values())):
+        problems.append(f"{submissions} submissions for {len(set(officers.values()))} orgs")
+    return problems
+
+
+async def answer_all(conversations: list[Coroutine[Any, Any, None]], limit: float) -> int:
+    """Run every conversation at once; cancel those still going after `limit` seconds (0: no
+    limit). Returns how many were cancelled."""
+    tasks = [asyncio.create_task(conversation) for conversation in conversations]
+    done, pending = await asyncio.wait(tasks, timeout=limit or None)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        task.result()  # a bug in the script itself stops the run
+    return len(pending)
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Seed, build the bot against the fake, let every officer answer, measure, verify."""
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory(prefix="bench-questionnaire-") as folder:
+        path = args.db or Path(folder) / "bench.db"
+        if path.exists():
+            raise SystemExit(f"{path} exists: the benchmark needs a new database")
+        url = f"sqlite+aiosqlite:///{path}"
+        await migrate.upgrade_async(url)
+        fake = FakeTelegram(token=TOKEN, record_calls=False, strict=False)
+        await fake.start()
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            bot_token=TOKEN,  # type: ignore[arg-type]
+            database_url=url,
+            telegram_api_url=fake.base_url,
+            throttle_rate=1_000_000,  # the flood guard must not drop benchmark updates
+            log_level="WARNING",
+        )
+        app = Application.build(settings)
+        sessions = app.session_factory
+        figures = Figures()
+        errors = ErrorCounter(figures)
+        error_log = logging.getLogger("handlers.errors")
+        error_log.addHandler(errors)
+        error_log.propagate = False  # counted here; one traceback is shown at the end
+        try:
+            officers = await seed(sessions, settings, args.officers, rng)
+            questionnaire = await questionnaire_of(sessions)
+            driver = Driver(app, fake, figures)
+            today = utcnow().astimezone(settings.tz).date()
+            users = [FakeUser(id=t, first_name=f"О{t - FIRST_TELEGRAM_ID}") for t in officers]
+            warm_up = users.pop(0)
+            assert warm_up.id == WARM_UP_ID
+            await officer(driver, questionnaire, warm_up, 0.0, rng, today)
+            figures.latencies.clear()
+            sql = SqlCounter(app)
+            conversations = [
+                officer(
+                    driver, questionnaire, user, args.think, random.Random(rng.random()), today
+                )
+                for user in users
+            ]
+            profiler = cProfile.Profile() if args.profile else None
+            started = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
+            unfinished = await answer_all(conversations, args.time_limit)
+            if profiler is not None:
+                profiler.disable()
+            seconds = time.perf_counter() - started
+            counts = Counter(sql.counts)
+            figures.unfinished = unfinished
+            if unfinished:
+                figures.stuck.append(f"{unfinished} officers still answering at the time limit")
+                problems = []
+            else:
+                problems = await verify(sessions, questionnaire, officers)
+        finally:
+            error_log.removeHandler(errors)
+            await app.close()
+            await fake.stop()
+    if profiler is not None:
+        stats = pstats.Stats(profiler, stream=sys.stderr)
+        stats.sort_stats("cumulative").print_stats(25)
+    if errors.first is not None:
+        print("first failed update:", file=sys.stderr)
+        print(logging.Formatter().format(errors.first), file=sys.stderr)
+    for line in [*figures.stuck, *problems][:20]:
+        print(line, file=sys.stderr)
+    figures.verified = not (problems or figures.stuck)
+    return report(args, figures, seconds, counts, len(users))
+
+
+def report(
+    args: argparse.Namespace,
+    figures: Figures,
+    seconds: float,
+    sql: Counter[str],
+    officers: int,
+) -> dict[str, Any]:
+    """The JSON line."""
+    latencies = figures.latencies
+    updates = len(latencies) + officers  # the timed answers and each officer's /anketa
+    return {
+        "officers": officers,
+        "answers": len(latencies),
+        "seconds": round(seconds, 2),
+        "answers_per_sec": round(len(latencies) / seconds, 1),
+        "p50_ms": round(percentile(latencies, 0.50), 1),
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
+        "max_ms": round(max(latencies) * 1000, 1),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "errors": figures.errors,
+        "error_kinds": dict(figures.error_kinds),
+        "sql_per_update": round(sql["statements"] / updates, 1),
+        "commits_per_update": round(sql["commits"] / updates, 2),
+        "checkouts_per_update": round(sql["checkouts"] / updates, 2),
+        "verified": figures.verified,
+        "unfinished": figures.unfinished,
+        "think_s": args.think,
+        "seed": args.seed,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.questionnaire`."""
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    figures = asyncio.run(run(args))
+    print(json.dumps(figures, ensure_ascii=False), flush=True)
+    if not figures["verified"]:
+        print("verification failed: see the lines above", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
