@@ -136,8 +136,12 @@ async def open_now(session: AsyncSession, schedule: Schedule, now: datetime) -> 
         if scheduled > now:
             deadline = scheduled
     return await open_campaign(
-        session, schedule, year=local.year, quarter=quarter_of(local.month),
-        opens_at=now, deadline=deadline,
+        session,
+        schedule,
+        year=local.year,
+        quarter=quarter_of(local.month),
+        opens_at=now,
+        deadline=deadline,
     )
 
 
@@ -184,7 +188,10 @@ async def close(session: AsyncSession, campaign: Campaign, now: datetime) -> Non
 
 
 async def remind_now(
-    session: AsyncSession, campaign: Campaign, schedule: Schedule, now: datetime,
+    session: AsyncSession,
+    campaign: Campaign,
+    schedule: Schedule,
+    now: datetime,
     territory_id: int | None = None,
 ) -> int:
     """An extra reminder, sent at once, to officers who have not submitted (of one territory
