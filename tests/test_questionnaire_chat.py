@@ -171,3 +171,53 @@ async def test_answers_are_locked_after_the_deadline(
     await fake.send_message(OFFICER, "/anketa")
     assert text_of(fake, OFFICER) == ru.Q_CLOSED
     assert await answers(running_bot) == {}
+
+
+CUSTOM = """
+id: quarterly
+title: Проверка всех типов
+questions:
+  - id: format
+    type: select_one
+    text: В каком формате ведёте стенд?
+    choices:
+      - {id: paper, label: Бумажный}
+      - {id: digital, label: Электронный}
+  - id: budget
+    type: decimal
+    text: Сколько потратили на информработу, тыс. руб.?
+    validation:
+      max: {value: 1000, message: Не больше 1000 тыс. руб.}
+"""
+
+
+async def test_select_one_and_decimal_from_a_custom_version(
+    fake: FakeTelegram, running_bot: RunningBot
+) -> None:
+    from services.monitoring import versions
+    from services.monitoring.questionnaire import load_questionnaire
+
+    await add_member(running_bot.sessions, OFFICER.id, SCHOOL, topics=())
+    await grant(running_bot.sessions, OFFICER.id, "officer", SCHOOL)
+    async with running_bot.sessions() as session:
+        await versions.store(session, load_questionnaire(CUSTOM))
+        now = utcnow()
+        await campaigns.open_campaign(
+            session,
+            schedule_of(running_bot.settings),
+            year=2026,
+            quarter=4,
+            opens_at=now - timedelta(hours=1),
+            deadline=now + timedelta(days=10),
+        )
+    await fake.send_message(OFFICER, "/anketa")
+    assert "Вопрос 1 из 2" in text_of(fake, OFFICER)
+    await fake.send_callback(OFFICER, "q:c:1:0:7")  # a forged choice index
+    assert fake.callback_answers[-1]["text"] == ru.Q_STALE
+    await fake.click(OFFICER, "Электронный")
+    await fake.send_message(OFFICER, "1500")
+    assert any("Не больше 1000" in (m.text or "") for m in fake.messages(OFFICER.id))
+    assert "Вопрос 2 из 2" in text_of(fake, OFFICER)  # the same question, asked again
+    await fake.send_message(OFFICER, "12,5")
+    assert "Проверьте ответы" in text_of(fake, OFFICER)
+    assert await answers(running_bot) == {"format": "digital", "budget": 12.5}
