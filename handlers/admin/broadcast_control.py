@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
-from services.broadcasts.worker import DeliveryWorker
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -13,6 +12,7 @@ from handlers.admin import broadcast_views as views
 from handlers.callbacks import BcControl, BcControlCB
 from handlers.ui import send, show
 from services.broadcasts import compose, outbox
+from services.broadcasts.worker import DeliveryWorker
 from services.people import Roles
 from texts import ru
 
