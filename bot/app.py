@@ -99,7 +99,8 @@ class Application:
         cls, settings: Settings, render_progress: ProgressRenderer | None = render_progress_card
     ) -> Application:
         """`render_progress` draws the admin's progress card (None: the card is not edited)."""
-        engine = create_engine(settings.database_url)
+        # Each update in flight uses up to two connections at once (its session and the FSM's).
+        engine = create_engine(settings.database_url, pool_size=settings.update_concurrency)
         session_factory = create_session_factory(engine)
         bot = create_bot(settings)
         dispatcher = create_dispatcher(settings, session_factory)
@@ -131,6 +132,9 @@ class Application:
             self.bot,
             handle_signals=handle_signals,
             handle_as_tasks=handle_as_tasks,
+            # Bounded: a burst of updates (700 officers at the deadline) queues here instead of
+            # exhausting the connection pool, where waits would end in errors.
+            tasks_concurrency_limit=self.settings.update_concurrency,
             close_bot_session=False,
         )
 

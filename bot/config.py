@@ -44,6 +44,8 @@ class Settings(DatabaseSettings):
     # Per-user flood guard: at most `throttle_rate` updates per `throttle_period` seconds.
     throttle_rate: int = Field(default=15, ge=1)
     throttle_period: float = Field(default=5.0, gt=0)
+    # Updates handled at once; more wait in line (each uses up to two database connections).
+    update_concurrency: int = Field(default=16, ge=1, le=200)
     # Broadcast delivery: Telegram allows about 30 messages per second to different chats.
     broadcast_rate: float = Field(default=30.0, gt=0)
     # Sends in flight at once, so that network latency does not cap the rate; also the most

@@ -34,10 +34,15 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 5) -> AsyncEngine:
     """An async engine for `url`, with the SQLite connection settings applied where relevant."""
     ensure_sqlite_dir(url)
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    engine = create_async_engine(
+        url,
+        pool_pre_ping=not url.startswith("sqlite"),
+        pool_size=pool_size,
+        max_overflow=pool_size + 10,
+    )
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     return engine
