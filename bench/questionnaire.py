@@ -1,8 +1,9 @@
 """Questionnaire benchmark: N officers answering the quarterly questionnaire at once.
 
     python -m bench.questionnaire                      # 700 officers, no pause between answers
+    python -m bench.questionnaire --time-limit 300     # the same, stopped after 5 minutes
     python -m bench.questionnaire --officers 1         # the cost of one answer, unloaded
-    python -m bench.questionnaire --think 5            # people who take ~5 s per answer
+    python -m bench.questionnaire --think 60           # people who take ~60 s per answer
     python -m bench.questionnaire --profile            # cProfile top 25 to stderr
 
 A fresh SQLite database (migrated with bot.migrate) gets the sample Kursk directory, N
@@ -10,18 +11,23 @@ registered officers, each of a distinct territorial or primary organisation (398
 that, two officers share an organisation and so one submission), and an open campaign. The
 real `Application` is built against the in-repo fake Bot API (in process, no latency), but
 nothing polls: every officer's updates are fed to the dispatcher directly
-(`dispatcher.feed_update`) and each call is timed. All officers run at once
-(`asyncio.gather`), each sending its next update when the previous one is handled, plus the
-optional think time. Each conversation is driven by what the officer's chat shows: /anketa,
-then about 20 answers (buttons for yes/no and the multiple choices, typed text, url, date,
-percent and integers), then «Отправить».
+(`dispatcher.feed_update`, the way polling hands them over) and each call is timed. One more
+officer, of the regional organisation, goes through the whole questionnaire first, untimed, so
+that first-use costs (pydantic schemas, SQL compilation) are not measured.
 
-The JSON line: officers, answers (timed updates: everything after /anketa), seconds,
-answers_per_sec, latency percentiles, peak RSS, errors (updates that raised or reached the
-bot's error handler, with their exception types), and per update what the database saw:
-SQL statements, commits and pool checkouts (sessions that touched the database). At the end
-every submission must hold exactly the answers its script gives and be submitted, or the
-script fails.
+All officers then run at once, each sending its next update when the previous one is handled
+(plus `--think`, a pause before every update, /anketa included). Each conversation is driven
+by what the officer's chat shows: /anketa, then 22 updates (23 for a territorial organisation):
+buttons for «Далее», yes/no, «Пропустить» and the multiple choices (two presses each), typed
+text, url, date, percent and integers, then «Отправить». Like a person, an officer whose
+update got the bot's error message sends it again (the screen has not changed).
+
+The JSON line: officers, answers (timed updates: everything after /anketa, repeats included),
+seconds, answers_per_sec, latency percentiles, peak RSS, errors (updates that raised or reached
+the bot's error handler) by exception type, and per update what the database saw: SQL
+statements, commits and pool checkouts (sessions that touched the database). Unless stopped by
+--time-limit (whose cancelled updates are not timed), every submission must then hold exactly
+the scripted answers and be submitted; `verified` says so, and the exit status is 1 if not.
 """
 
 from __future__ import annotations
@@ -114,7 +120,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="mean pause before each answer (uniform 0.5–1.5 × this; 0: none)",
+        help="mean pause before each update, /anketa included (uniform 0.5–1.5 × this)",
     )
     parser.add_argument(
         "--time-limit",
@@ -191,6 +197,8 @@ def expected_answers(questionnaire: Questionnaire, level: OrgLevel) -> set[str]:
 
 @dataclass
 class Figures:
+    """What the run measured and found."""
+
     latencies: list[float] = field(default_factory=list)  # seconds, one per timed update
     errors: int = 0
     error_kinds: Counter[str] = field(default_factory=Counter)
@@ -205,13 +213,13 @@ class ErrorCounter(logging.Handler):
     def __init__(self, figures: Figures) -> None:
         super().__init__(logging.ERROR)
         self.figures = figures
-        self.first: logging.LogRecord | None = None
+        self.first: dict[str, logging.LogRecord] = {}  # one failure of each kind, to show
 
     def emit(self, record: logging.LogRecord) -> None:
         self.figures.errors += 1
         kind = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else "?"
         self.figures.error_kinds[kind] += 1
-        self.first = self.first or record
+        self.first.setdefault(kind, record)
 
 
 class Driver:
@@ -308,6 +316,8 @@ async def officer(
     """One officer's whole conversation: /anketa, the answers, «Отправить». Like a person,
     the officer repeats what the bot answered with its error message (the screen stays)."""
     for _ in range(MAX_STEPS):
+        if think:  # before /anketa too: the officers start spread over the first pause
+            await asyncio.sleep(think * rng.uniform(0.5, 1.5))
         found = screen_of(driver.fake, user.id)
         if found is None:
             await driver.type(user, "/anketa", timed=False)
@@ -316,15 +326,15 @@ async def officer(
         move = next_move(questionnaire, message, buttons, today)
         if move is None:
             return
-        if think:
-            await asyncio.sleep(think * rng.uniform(0.5, 1.5))
         kind, payload = move
         if kind == "press":
             await driver.press(user, message, payload)
         else:
             await driver.type(user, payload)
         if payload.startswith(f"{QCB.__prefix__}:{QAction.SUBMIT.value}:"):
-            return
+            shown = driver.fake.message(user.id, message.message_id)
+            if shown is None or shown.find_button(ru.Q_SUBMIT) is None:
+                return  # submitted (else the error left «Отправить» there: press it again)
     driver.figures.stuck.append(f"{user.id}: still answering after {MAX_STEPS} updates")
 
 
@@ -471,9 +481,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if profiler is not None:
         stats = pstats.Stats(profiler, stream=sys.stderr)
         stats.sort_stats("cumulative").print_stats(25)
-    if errors.first is not None:
-        print("first failed update:", file=sys.stderr)
-        print(logging.Formatter().format(errors.first), file=sys.stderr)
+    for kind, record in errors.first.items():
+        print(f"first failed update of {kind}:", file=sys.stderr)
+        print(logging.Formatter().format(record), file=sys.stderr)
     for line in [*figures.stuck, *problems][:20]:
         print(line, file=sys.stderr)
     figures.verified = not (problems or figures.stuck)
