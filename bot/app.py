@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.api_session import ApiSession
 from bot.commands import set_commands
 from bot.config import Settings
 from bot.db import create_engine, create_session_factory
@@ -34,7 +34,7 @@ def create_bot(settings: Settings) -> Bot:
     )
     return Bot(
         token=settings.bot_token.get_secret_value(),
-        session=AiohttpSession(api=api),
+        session=ApiSession(api=api),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
 

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, ExecutionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.util import await_only
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+log = logging.getLogger(__name__)
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -25,6 +32,54 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class SqliteWriterQueue:
+    """Lets one connection of this process write to SQLite at a time, the others queue.
+
+    SQLite has one writer per database. Without this, connections that find the write lock
+    taken wait in SQLite's busy handler, which sleeps 1, 2, 5, … 100 ms between tries and
+    holds an aiosqlite thread meanwhile: under 50 officers at once an answer took seconds and
+    some failed with «database is locked». Here a connection asks an asyncio lock before its
+    first write statement (pysqlite begins the write transaction at that statement; reads run
+    outside it) and gives it back when the pool gets the connection back, that is after the
+    commit or rollback. Waiting is then FIFO on the event loop and wakes the moment the writer
+    is done. Other processes (the CLI) still meet SQLite's busy timeout, as before.
+
+    A connection that waits longer than the busy timeout goes on without the lock (and SQLite
+    arbitrates as before), so a session that writes while another session of the same task
+    holds uncommitted writes fails as it always did instead of waiting forever.
+    """
+
+    def __init__(self, timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> None:
+        self.timeout = timeout
+        self._lock = asyncio.Lock()
+
+    def install(self, engine: AsyncEngine) -> None:
+        event.listen(engine.sync_engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine.sync_engine.pool, "checkin", self._on_checkin)
+
+    def _before_execute(
+        self,
+        conn: Connection,
+        _cursor: Any,
+        statement: str,
+        _parameters: Any,
+        _context: ExecutionContext | None,
+        _executemany: bool,
+    ) -> None:
+        if conn.info.get("writer") or not statement.lstrip().upper().startswith(WRITE_STATEMENTS):
+            return
+        try:
+            await_only(asyncio.wait_for(self._lock.acquire(), self.timeout))
+        except TimeoutError:
+            log.warning("SQLite write queue: waited %.0f s, writing without it", self.timeout)
+            return
+        conn.info["writer"] = True
+
+    def _on_checkin(self, _dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        if record.info.pop("writer", False):
+            self._lock.release()
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -45,6 +100,7 @@ def create_engine(url: str, pool_size: int = 5) -> AsyncEngine:
     )
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        SqliteWriterQueue().install(engine)
     return engine
 
 

@@ -34,6 +34,7 @@ from services.monitoring.questionnaire import (
     validate_selection,
 )
 from services.monitoring.submissions import Refusal, Workspace
+from services.people import Roles
 from texts import ru
 
 REFUSALS = {
@@ -117,7 +118,12 @@ async def _resume(
 
 
 async def cmd_anketa(
-    message: Message, session: AsyncSession, state: FSMContext, person: Person, settings: Settings
+    message: Message,
+    session: AsyncSession,
+    state: FSMContext,
+    person: Person,
+    roles: Roles,
+    settings: Settings,
 ) -> None:
     orgs = await submissions.officer_orgs(session, person)
     if not orgs:
@@ -128,7 +134,7 @@ async def cmd_anketa(
         text, markup = views.choose_org(orgs)
         await message.answer(text, reply_markup=markup)
         return
-    space = await submissions.open_for(session, person, orgs[0].id, utcnow())
+    space = await submissions.open_for(session, roles, orgs[0].id, utcnow())
     if isinstance(space, Refusal):
         await message.answer(REFUSALS[space])
         return
@@ -140,10 +146,10 @@ async def on_org_chosen(
     callback_data: QCB,
     session: AsyncSession,
     state: FSMContext,
-    person: Person,
+    roles: Roles,
     settings: Settings,
 ) -> None:
-    space = await submissions.open_for(session, person, callback_data.sub, utcnow())
+    space = await submissions.open_for(session, roles, callback_data.sub, utcnow())
     if isinstance(space, Refusal):
         await callback.answer(REFUSALS[space], show_alert=True)
         return
@@ -152,10 +158,10 @@ async def on_org_chosen(
 
 
 async def _space_and_question(
-    callback: CallbackQuery, data: QCB, session: AsyncSession, person: Person
+    callback: CallbackQuery, data: QCB, session: AsyncSession, roles: Roles
 ) -> tuple[Workspace, Question | None] | None:
     """The submission and question a button names, checked; answers the button when refused."""
-    space = await submissions.load(session, person, data.sub, utcnow())
+    space = await submissions.load(session, roles, data.sub, utcnow())
     if isinstance(space, Refusal):
         await callback.answer(REFUSALS[space], show_alert=True)
         return None
@@ -183,9 +189,10 @@ async def on_button(
     session: AsyncSession,
     state: FSMContext,
     person: Person,
+    roles: Roles,
     settings: Settings,
 ) -> None:
-    found = await _space_and_question(callback, callback_data, session, person)
+    found = await _space_and_question(callback, callback_data, session, roles)
     if found is None:
         return
     space, question = found
@@ -305,10 +312,15 @@ async def _on_whole(
 
 
 async def on_typed_answer(
-    message: Message, session: AsyncSession, state: FSMContext, person: Person, settings: Settings
+    message: Message,
+    session: AsyncSession,
+    state: FSMContext,
+    person: Person,
+    roles: Roles,
+    settings: Settings,
 ) -> None:
     data = await state.get_data()
-    space = await submissions.load(session, person, int(data.get("sub", 0)), utcnow())
+    space = await submissions.load(session, roles, int(data.get("sub", 0)), utcnow())
     if isinstance(space, Refusal):
         await state.clear()
         await message.answer(REFUSALS[space])

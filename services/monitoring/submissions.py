@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +26,7 @@ from models import (
 from models import Questionnaire as QuestionnaireRow
 from services.monitoring import campaigns, versions
 from services.monitoring.questionnaire import Question, Questionnaire, missing_required
+from services.people import Roles
 
 
 class Refusal(StrEnum):
@@ -67,37 +68,32 @@ async def officer_orgs(session: AsyncSession, person: Person) -> list[Organizati
     return list(rows)
 
 
-async def _is_officer(session: AsyncSession, person: Person, org_id: int) -> bool:
-    found = await session.scalar(
-        select(Role.id).where(
-            Role.person_id == person.id, Role.kind == RoleKind.OFFICER, Role.org_id == org_id
-        )
-    )
-    return found is not None
-
-
-async def _answers(session: AsyncSession, submission_id: int) -> dict[str, Any]:
-    rows = await session.execute(
-        select(Answer.question_id, Answer.value).where(Answer.submission_id == submission_id)
-    )
-    return {question_id: value for question_id, value in rows}
-
-
-async def _previous_answers(
-    session: AsyncSession, campaign: Campaign, org_id: int
-) -> dict[str, Any]:
-    """The organisation's answers in the latest earlier campaign, for «Как в прошлом квартале»."""
-    earlier = await session.scalar(
+async def _answers_now_and_before(
+    session: AsyncSession, submission: Submission, campaign: Campaign
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The submission's answers, and the organisation's in the latest earlier campaign (for
+    «Как в прошлом квартале»), in one query: this runs on every answer an officer gives."""
+    earlier = (
         select(Submission.id)
         .join(Campaign, Campaign.id == Submission.campaign_id)
         .where(
-            Submission.org_id == org_id,
+            Submission.org_id == submission.org_id,
             (Campaign.year * 10 + Campaign.quarter) < campaign.year * 10 + campaign.quarter,
         )
         .order_by(Campaign.year.desc(), Campaign.quarter.desc())
         .limit(1)
+        .scalar_subquery()
     )
-    return await _answers(session, earlier) if earlier is not None else {}
+    rows = await session.execute(
+        select(Answer.submission_id, Answer.question_id, Answer.value).where(
+            or_(Answer.submission_id == submission.id, Answer.submission_id == earlier)
+        )
+    )
+    now: dict[str, Any] = {}
+    before: dict[str, Any] = {}
+    for submission_id, question_id, value in rows:
+        (now if submission_id == submission.id else before)[question_id] = value
+    return now, before
 
 
 async def _get_or_create(session: AsyncSession, campaign: Campaign, org_id: int) -> Submission:
@@ -118,48 +114,62 @@ async def _get_or_create(session: AsyncSession, campaign: Campaign, org_id: int)
     return submission
 
 
-async def _workspace(
-    session: AsyncSession, submission: Submission, campaign: Campaign
-) -> Workspace:
-    org = await session.get(Organization, submission.org_id)
-    row = await session.get(QuestionnaireRow, campaign.questionnaire_id)
-    assert org is not None and row is not None
+async def _workspace(session: AsyncSession, condition: ColumnElement[bool]) -> Workspace | None:
+    """The submission matching `condition` with its campaign, organisation, questionnaire and
+    answers: two queries."""
+    found = (
+        await session.execute(
+            select(Submission, Campaign, Organization, QuestionnaireRow)
+            .join(Campaign, Campaign.id == Submission.campaign_id)
+            .join(Organization, Organization.id == Submission.org_id)
+            .join(QuestionnaireRow, QuestionnaireRow.id == Campaign.questionnaire_id)
+            .where(condition)
+        )
+    ).first()
+    if found is None:
+        return None
+    submission, campaign, org, row = found
+    answers, previous = await _answers_now_and_before(session, submission, campaign)
     return Workspace(
         submission=submission,
         campaign=campaign,
         org=org,
         questionnaire=versions.definition(row),
-        answers=await _answers(session, submission.id),
-        previous=await _previous_answers(session, campaign, org.id),
+        answers=answers,
+        previous=previous,
     )
 
 
 async def open_for(
-    session: AsyncSession, person: Person, org_id: int, now: datetime
+    session: AsyncSession, roles: Roles, org_id: int, now: datetime
 ) -> Workspace | Refusal:
     """The current campaign's submission of that organisation, created on first use."""
-    if not await _is_officer(session, person, org_id):
+    if org_id not in roles.officer_of:
         return Refusal.NOT_OFFICER
     campaign = await campaigns.current(session)
     if campaign is None:
         return Refusal.NO_CAMPAIGN
     if not campaigns.is_accepting(campaign, now):
         return Refusal.CLOSED
-    return await _workspace(session, await _get_or_create(session, campaign, org_id), campaign)
+    submission = await _get_or_create(session, campaign, org_id)
+    space = await _workspace(session, Submission.id == submission.id)
+    assert space is not None
+    return space
 
 
 async def load(
-    session: AsyncSession, person: Person, submission_id: int, now: datetime
+    session: AsyncSession, roles: Roles, submission_id: int, now: datetime
 ) -> Workspace | Refusal:
-    """A submission named by a button: only its organisation's officers, only while open."""
-    submission = await session.get(Submission, submission_id)
-    if submission is None or not await _is_officer(session, person, submission.org_id):
+    """A submission named by a button: only its organisation's officers, only while open.
+
+    `roles` were read from the database at the start of this update (bot/middlewares.py).
+    """
+    space = await _workspace(session, Submission.id == submission_id)
+    if space is None or space.org.id not in roles.officer_of:
         return Refusal.NOT_OFFICER
-    campaign = await session.get(Campaign, submission.campaign_id)
-    assert campaign is not None
-    if not campaigns.is_accepting(campaign, now):
+    if not campaigns.is_accepting(space.campaign, now):
         return Refusal.CLOSED
-    return await _workspace(session, submission, campaign)
+    return space
 
 
 async def save_answer(
