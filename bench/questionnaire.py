@@ -11,7 +11,8 @@ registered officers, each of a distinct territorial or primary organisation (398
 that, two officers share an organisation and so one submission), and an open campaign. The
 real `Application` is built against the in-repo fake Bot API (in process, no latency), but
 nothing polls: every officer's updates are fed to the dispatcher directly
-(`dispatcher.feed_update`, the way polling hands them over) and each call is timed. One more
+(`dispatcher.feed_update`, the way polling hands them over: at most UPDATE_CONCURRENCY at
+once, the others wait for a slot) and each call is timed. One more
 officer, of the regional organisation, goes through the whole questionnaire first, untimed, so
 that first-use costs (pydantic schemas, SQL compilation) are not measured.
 
@@ -23,8 +24,9 @@ text, url, date, percent and integers, then «Отправить». Like a perso
 update got the bot's error message sends it again (the screen has not changed).
 
 The JSON line: officers, answers (timed updates: everything after /anketa, repeats included),
-seconds, answers_per_sec, latency percentiles, peak RSS, errors (updates that raised or reached
-the bot's error handler) by exception type, and per update what the database saw: SQL
+seconds, answers_per_sec, latency percentiles of the handling (p50_ms…) and of the handling
+plus the wait for a slot (with_wait_…), peak RSS, CPU per update, errors (updates that raised
+or reached the bot's error handler) by exception type, and per update what the database saw: SQL
 statements, commits and pool checkouts (sessions that touched the database). Unless stopped by
 --time-limit (whose cancelled updates are not timed), every submission must then hold exactly
 the scripted answers and be submitted; `verified` says so, and the exit status is 1 if not.
@@ -48,6 +50,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Coroutine
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -131,6 +134,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--db", type=Path, default=None, help="SQLite file to keep (new)")
     parser.add_argument("--profile", action="store_true", help="cProfile top 25 to stderr")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="time inside the usual suspects (see Breakdown)"
+    )
     return parser.parse_args(argv)
 
 
@@ -200,11 +206,15 @@ class Figures:
     """What the run measured and found."""
 
     latencies: list[float] = field(default_factory=list)  # seconds, one per timed update
+    # The same updates from the moment they arrived: the handling plus the wait for one of
+    # UPDATE_CONCURRENCY slots, which is what the officer feels.
+    totals: list[float] = field(default_factory=list)
     errors: int = 0
     error_kinds: Counter[str] = field(default_factory=Counter)
     stuck: list[str] = field(default_factory=list)  # officers whose script went wrong
     verified: bool = False
     unfinished: int = 0  # officers stopped by --time-limit
+    cpu_seconds: float = 0.0  # the process's, every thread, while the officers answered
 
 
 class ErrorCounter(logging.Handler):
@@ -225,11 +235,21 @@ class ErrorCounter(logging.Handler):
 class Driver:
     """Builds officers' updates the way the fake does and feeds them to the dispatcher."""
 
-    def __init__(self, app: Application, fake: FakeTelegram, figures: Figures) -> None:
+    def __init__(
+        self,
+        app: Application,
+        fake: FakeTelegram,
+        figures: Figures,
+        breakdown: Breakdown | None = None,
+    ) -> None:
         self.app = app
         self.fake = fake
         self.figures = figures
+        self.breakdown = breakdown
         self._update_ids = itertools.count(1)
+        # Polling hands the dispatcher at most this many updates at once (bot/app.py); the
+        # rest wait for a slot, here as there.
+        self._slots = asyncio.Semaphore(app.settings.update_concurrency)
 
     async def feed(self, body: dict[str, Any], *, timed: bool) -> None:
         query = body.get("callback_query")
@@ -238,14 +258,20 @@ class Driver:
         update = Update.model_validate(
             {"update_id": next(self._update_ids), **body}, context={"bot": self.app.bot}
         )
-        started = time.perf_counter()
-        try:
-            await self.app.dispatcher.feed_update(self.app.bot, update)
-        except Exception as error:  # counted; the run goes on
-            self.figures.errors += 1
-            self.figures.error_kinds[type(error).__name__] += 1
+        if self.breakdown is not None:
+            self.breakdown.timing.set(timed)  # this task's context: only this update's calls
+        arrived = time.perf_counter()
+        async with self._slots:
+            started = time.perf_counter()
+            try:
+                await self.app.dispatcher.feed_update(self.app.bot, update)
+            except Exception as error:  # counted; the run goes on
+                self.figures.errors += 1
+                self.figures.error_kinds[type(error).__name__] += 1
         if timed:
-            self.figures.latencies.append(time.perf_counter() - started)
+            finished = time.perf_counter()
+            self.figures.latencies.append(finished - started)
+            self.figures.totals.append(finished - arrived)
 
     async def type(self, user: FakeUser, text: str, *, timed: bool = True) -> None:
         await self.feed(self.fake._factory.text_message(user, text), timed=timed)
@@ -339,6 +365,73 @@ async def officer(
 
 
 # --- measuring -------------------------------------------------------------------------------
+
+
+class Breakdown:
+    """--breakdown: wall time per timed update spent inside a few suspects, found by profiling.
+
+    The parts overlap: FSM storage calls include their database awaits, Bot API calls include
+    rebuilding aiogram's `Response[T]` model. Under load they include waiting for the loop.
+    The wrappers replace library functions in this process only.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+        self.timing: ContextVar[bool] = ContextVar("timing", default=False)
+
+    def install(self) -> None:
+        import pydantic._internal._generics as pydantic_generics
+        from aiogram.client.session.aiohttp import AiohttpSession
+        from sqlalchemy.ext.asyncio import engine, result, session
+
+        from bot.storage import DatabaseStorage
+
+        for module in (session, engine, result):  # every await of the async ORM and Core
+            module.greenlet_spawn = self._wrap("db", module.greenlet_spawn)
+        for name in ("get_state", "get_data", "set_state", "set_data"):
+            method = getattr(DatabaseStorage, name)
+            setattr(DatabaseStorage, name, self._wrap("fsm_storage", method))
+        versions.definition = self._wrap("definition", versions.definition)
+        AiohttpSession.make_request = self._wrap("bot_api", AiohttpSession.make_request)
+        pydantic_generics.create_generic_submodel = self._wrap(
+            "response_rebuild", pydantic_generics.create_generic_submodel
+        )
+
+    def _wrap(self, name: str, function: Any) -> Any:
+        def account(started: float) -> None:
+            if self.timing.get():
+                self.seconds[name] += time.perf_counter() - started
+                self.calls[name] += 1
+
+        if asyncio.iscoroutinefunction(function):
+
+            async def timed_async(*args: Any, **kwargs: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return await function(*args, **kwargs)
+                finally:
+                    account(started)
+
+            return timed_async
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                account(started)
+
+        return timed
+
+    def figures(self, updates: int) -> dict[str, dict[str, float]]:
+        return {
+            name: {
+                "ms": round(self.seconds[name] * 1000 / updates, 2),
+                "calls": round(self.calls[name] / updates, 2),
+            }
+            for name in ("db", "fsm_storage", "definition", "bot_api", "response_rebuild")
+        }
 
 
 class SqlCounter:
@@ -452,7 +545,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             assert warm_up.id == WARM_UP_ID
             await officer(driver, questionnaire, warm_up, 0.0, rng, today)
             figures.latencies.clear()
+            figures.totals.clear()
             sql = SqlCounter(app)
+            if args.breakdown:
+                driver.breakdown = Breakdown()
+                driver.breakdown.install()
             conversations = [
                 officer(
                     driver, questionnaire, user, args.think, random.Random(rng.random()), today
@@ -460,13 +557,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 for user in users
             ]
             profiler = cProfile.Profile() if args.profile else None
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             if profiler is not None:
                 profiler.enable()
             unfinished = await answer_all(conversations, args.time_limit)
             if profiler is not None:
                 profiler.disable()
             seconds = time.perf_counter() - started
+            figures.cpu_seconds = time.process_time() - cpu_started
             counts = Counter(sql.counts)
             figures.unfinished = unfinished
             if unfinished:
@@ -480,14 +578,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await fake.stop()
     if profiler is not None:
         stats = pstats.Stats(profiler, stream=sys.stderr)
-        stats.sort_stats("cumulative").print_stats(25)
+        stats.sort_stats("tottime").print_stats(40)
     for kind, record in errors.first.items():
         print(f"first failed update of {kind}:", file=sys.stderr)
         print(logging.Formatter().format(record), file=sys.stderr)
     for line in [*figures.stuck, *problems][:20]:
         print(line, file=sys.stderr)
     figures.verified = not (problems or figures.stuck)
-    return report(args, figures, seconds, counts, len(users))
+    return report(args, figures, seconds, counts, len(users), driver.breakdown)
 
 
 def report(
@@ -496,10 +594,12 @@ def report(
     seconds: float,
     sql: Counter[str],
     officers: int,
+    breakdown: Breakdown | None,
 ) -> dict[str, Any]:
     """The JSON line."""
     latencies = figures.latencies
     updates = len(latencies) + officers  # the timed answers and each officer's /anketa
+    extra = {} if breakdown is None else {"breakdown": breakdown.figures(len(latencies))}
     return {
         "officers": officers,
         "answers": len(latencies),
@@ -510,16 +610,20 @@ def report(
         "p99_ms": round(percentile(latencies, 0.99), 1),
         "max_ms": round(max(latencies) * 1000, 1),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
+        "with_wait_p50_ms": round(percentile(figures.totals, 0.50), 1),
+        "with_wait_p95_ms": round(percentile(figures.totals, 0.95), 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "errors": figures.errors,
         "error_kinds": dict(figures.error_kinds),
         "sql_per_update": round(sql["statements"] / updates, 1),
         "commits_per_update": round(sql["commits"] / updates, 2),
         "checkouts_per_update": round(sql["checkouts"] / updates, 2),
+        "cpu_ms_per_update": round(figures.cpu_seconds * 1000 / updates, 1),
         "verified": figures.verified,
         "unfinished": figures.unfinished,
         "think_s": args.think,
         "seed": args.seed,
+        **extra,
     }
 
 

@@ -9,6 +9,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -180,39 +182,50 @@ async def save_answer(
     person: Person,
     now: datetime,
 ) -> None:
-    """Store the answer now; after submitting, a change is also written to the audit trail."""
-    answer = await session.scalar(
-        select(Answer).where(
-            Answer.submission_id == space.submission.id, Answer.question_id == question.id
-        )
-    )
-    if answer is None:
-        session.add(
-            Answer(
-                submission_id=space.submission.id,
-                question_id=question.id,
-                value=value,
-                answered_by_person_id=person.id,
-                answered_at=now,
-            )
-        )
-    elif answer.value != value:
+    """Store the answer now; after submitting, a change is also written to the audit trail.
+
+    Two officers of one organisation may answer the same question at the same moment: the
+    first answer is inserted, and the second finds it and changes it, as if it came a moment
+    later (last answer wins, and after submitting the change is in the audit trail).
+    """
+    values = {"value": value, "answered_by_person_id": person.id, "answered_at": now}
+    key = {"submission_id": space.submission.id, "question_id": question.id}
+    answer = await session.scalar(select(Answer).filter_by(**key))
+    if answer is None and await _insert_if_absent(session, {**key, **values}):
+        await session.commit()
+        space.answers[question.id] = value
+        return
+    if answer is None:  # a colleague's answer landed between our read and our insert
+        answer = await session.scalar(select(Answer).filter_by(**key))
+        assert answer is not None
+    if answer.value != value:
         if space.submitted:
             session.add(
                 AnswerChange(
-                    submission_id=space.submission.id,
-                    question_id=question.id,
+                    **key,
                     old_value=answer.value,
                     new_value=value,
                     changed_by_person_id=person.id,
                     changed_at=now,
                 )
             )
-        answer.value = value
-        answer.answered_by_person_id = person.id
-        answer.answered_at = now
+        for name, new in values.items():
+            setattr(answer, name, new)
     await session.commit()
     space.answers[question.id] = value
+
+
+async def _insert_if_absent(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING (both SQLite and PostgreSQL have it): False when the
+    answer already exists. No rollback, so the update's loaded objects stay usable."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    insert = postgresql_insert if postgres else sqlite_insert
+    result = await session.execute(
+        insert(Answer)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["submission_id", "question_id"])
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def submit(
