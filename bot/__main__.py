@@ -1,5 +1,5 @@
-"""Command line: `python -m bot` runs the bot; `migrate`, `orgs import|export`, `broadcast` do
-one job."""
+"""Command line: `python -m bot` runs the bot; `migrate`, `orgs import|export`, `broadcast`,
+`report` do one job."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ from services.broadcasts import cli as broadcast_cli
 logger = logging.getLogger("bot")
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+# services.reports.build's ReportKind values; spelled out so `--help` needs no matplotlib import.
+REPORT_KINDS = ("xlsx", "xlsx-all", "csv", "charts", "presidium", "subscribers")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +52,22 @@ def _parser() -> argparse.ArgumentParser:
     broadcast.add_argument("--org", metavar="CODE", help="код территориальной или первичной")
     broadcast.add_argument("--alert", action="store_true", help="срочное: со звуком, закрепить")
     broadcast.add_argument("--text-file", type=Path, required=True, metavar="FILE")
+    report = commands.add_parser(
+        "report",
+        help="отчёт по мониторингу в файлы",
+        description=(
+            "xlsx — выгрузка за квартал, xlsx-all — за все кварталы, csv — ответы таблицей, "
+            "charts — графики PNG, presidium — отчёт для президиума PDF, "
+            "subscribers — статистика подписчиков. Без --year/--quarter — последний квартал."
+        ),
+    )
+    report.add_argument("kind", choices=REPORT_KINDS)
+    report.add_argument("--year", type=int, help="год квартала, например 2026")
+    report.add_argument("--quarter", type=int, choices=(1, 2, 3, 4), help="квартал (1–4)")
+    report.add_argument("--territory", metavar="CODE", help="код территориальной организации")
+    report.add_argument(
+        "--out", type=Path, default=Path("."), metavar="DIR", help="папка для файлов"
+    )
     return parser
 
 
@@ -120,6 +138,25 @@ def _broadcast_job(args: argparse.Namespace) -> Callable[[AsyncSession, Path], A
     return job
 
 
+def _report_job(
+    args: argparse.Namespace, settings: DatabaseSettings
+) -> Callable[[AsyncSession, Path], Awaitable[int]]:
+    async def job(session: AsyncSession, out: Path) -> int:
+        from services.reports import cli as report_cli  # matplotlib: only when reporting
+
+        return await report_cli.write_report(
+            session,
+            args.kind,
+            out,
+            year=args.year,
+            quarter=args.quarter,
+            territory=args.territory,
+            tz=settings.tz,
+        )
+
+    return job
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
@@ -140,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_with_session(settings, job, args.file))
     if command == "broadcast":
         return asyncio.run(_with_session(settings, _broadcast_job(args), args.text_file))
+    if command == "report":
+        return asyncio.run(_with_session(settings, _report_job(args, settings), args.out))
     assert isinstance(settings, Settings)
     return asyncio.run(_run_bot(settings))
 

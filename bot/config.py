@@ -15,13 +15,15 @@ LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
 class DatabaseSettings(BaseSettings):
-    """The part of the settings that migrations need: no token required to migrate."""
+    """The part of the settings the command-line jobs need (migrations, directory, reports):
+    no token required."""
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
 
     database_url: str = DEFAULT_DATABASE_URL
+    timezone: str = "Europe/Moscow"
 
     @field_validator("database_url")
     @classmethod
@@ -32,6 +34,21 @@ class DatabaseSettings(BaseSettings):
             )
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"неизвестный часовой пояс {value!r}, пример: Europe/Moscow"
+            ) from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
 
 class Settings(DatabaseSettings):
     """Everything the bot needs to start; see `.env.example` for the meaning of each key."""
@@ -39,7 +56,6 @@ class Settings(DatabaseSettings):
     bot_token: SecretStr
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     telegram_api_url: str | None = None
-    timezone: str = "Europe/Moscow"
     log_level: str = "INFO"
     # Per-user flood guard: at most `throttle_rate` updates per `throttle_period` seconds.
     throttle_rate: int = Field(default=15, ge=1)
@@ -131,17 +147,6 @@ class Settings(DatabaseSettings):
             raise ValueError("ожидается адрес вида http://127.0.0.1:8081")
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"неизвестный часовой пояс {value!r}, пример: Europe/Moscow"
-            ) from None
-        return value
-
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -153,10 +158,6 @@ class Settings(DatabaseSettings):
     @property
     def effective_broadcast_rate(self) -> float:
         return self.paid_broadcast_rate if self.paid_broadcast else self.broadcast_rate
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
     @property
     def log_level_number(self) -> int:

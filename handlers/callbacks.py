@@ -145,3 +145,11 @@ class MonCB(CallbackData, prefix="mon"):
     action: MonAction
     campaign: int = 0
     org_id: int = 0
+
+
+class ReportCB(CallbackData, prefix="rep"):
+    """A report button: `kind` is a ReportKind value, or "menu" for the quarter arrows;
+    `campaign` 0 is the latest."""
+
+    kind: str
+    campaign: int = 0

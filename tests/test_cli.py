@@ -57,9 +57,9 @@ def test_malformed_settings_name_their_keys(tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert [line.split(":")[0] for line in lines] == [
+        "Неверное значение TIMEZONE",  # a setting of the command-line jobs too: listed first
         "Неверное значение BOT_TOKEN",
         "Неверное значение ADMIN_IDS",
-        "Неверное значение TIMEZONE",
         "Неверное значение LOG_LEVEL",
     ]
     assert "not-a-token" not in result.stderr  # even a wrong token is not echoed

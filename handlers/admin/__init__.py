@@ -9,6 +9,7 @@ from handlers.admin import (
     officers,
     orgs,
     questionnaire_file,
+    reports,
 )
 from handlers.filters import AnyAdmin, RegionalAdmin
 
@@ -28,6 +29,7 @@ def build_router() -> Router:
         broadcast.router(),
         broadcast_control.router(),
         monitoring.router(),
+        reports.router(),
         officers.router(),
         regional,
     )

@@ -105,6 +105,8 @@ QuestionText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2500)
 ]
 Hint = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+# A question's name on a chart or in a summary column, where its full text does not fit.
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Weight = Annotated[float, Field(ge=0)]
@@ -276,6 +278,7 @@ class Question(_Model):
     type: QuestionType
     text: QuestionText
     hint: Hint | None = None
+    short: Short | None = None
     required: bool = True
     choices: Choices | None = None
     validation: Validation = Field(default_factory=Validation)

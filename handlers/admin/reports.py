@@ -1,0 +1,144 @@
+"""/reports: the monitoring exports, charts, presidium report and subscriber statistics.
+
+A territorial admin gets their territory only. The menu names the quarter; «◀» and «▶» move
+between quarters. Building a file takes seconds, so the admin first sees «Готовлю…», and the
+files arrive as documents (photos for charts) with a caption.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.filters import Command
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from handlers.callbacks import ReportCB
+from handlers.ui import show
+from models import Campaign, Organization, utcnow
+from services.monitoring import campaigns
+from services.people import Roles
+from services.reports import build
+from services.reports.build import ReportFile, ReportKind, Scope
+from texts import ru
+from texts.ru import h
+
+BUTTONS = (
+    (ReportKind.XLSX, ru.REP_XLSX),
+    (ReportKind.CSV, ru.REP_CSV),
+    (ReportKind.XLSX_ALL, ru.REP_XLSX_ALL),
+    (ReportKind.CHARTS, ru.REP_CHARTS),
+    (ReportKind.PRESIDIUM, ru.REP_PRESIDIUM),
+    (ReportKind.SUBSCRIBERS, ru.REP_SUBSCRIBERS),
+)
+
+
+async def _scope(session: AsyncSession, roles: Roles, campaign_id: int | None) -> Scope:
+    """A territorial admin's territory (the first, as in /monitoring); the region otherwise."""
+    if roles.regional_admin:
+        return Scope(campaign_id=campaign_id)
+    territory = await session.get(Organization, min(roles.territories))
+    assert territory is not None
+    return Scope(campaign_id, territory.id, territory.code)
+
+
+async def _menu(
+    session: AsyncSession, roles: Roles, campaign_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The menu for a quarter (0: the latest); without campaigns, subscribers only."""
+    choices = await build.campaign_choices(session)
+    position = next((i for i, c in enumerate(choices) if c.id == campaign_id), 0)
+    scope = await _scope(session, roles, None)
+    where = ru.REP_REGION
+    if scope.territory_id is not None:
+        territory = await session.get(Organization, scope.territory_id)
+        where = h(territory.name) if territory else where
+    rows: list[list[InlineKeyboardButton]] = []
+    if choices:
+        campaign = choices[position]
+        text = ru.REP_MENU.format(quarter=campaigns.quarter_label(campaign), where=where)
+        rows += [[_button(label, kind, campaign.id)] for kind, label in BUTTONS]
+        rows.append(_quarter_arrows(choices, position))
+    else:
+        text = ru.REP_MENU_NO_CAMPAIGN.format(where=where)
+        rows.append([_button(ru.REP_SUBSCRIBERS, ReportKind.SUBSCRIBERS, 0)])
+    return text, InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
+
+
+def _button(text: str, kind: ReportKind | None, campaign_id: int) -> InlineKeyboardButton:
+    data = ReportCB(kind=kind.value if kind else "menu", campaign=campaign_id)
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def _quarter_arrows(choices: list[Campaign], position: int) -> list[InlineKeyboardButton]:
+    """«◀ older» and «newer ▶», where there is one (choices are newest first)."""
+    arrows = []
+    if position + 1 < len(choices):
+        older = choices[position + 1]
+        arrows.append(_button(ru.REP_OLDER.format(quarter=_short(older)), None, older.id))
+    if position > 0:
+        newer = choices[position - 1]
+        arrows.append(_button(ru.REP_NEWER.format(quarter=_short(newer)), None, newer.id))
+    return arrows
+
+
+def _short(campaign: Campaign) -> str:
+    return ru.REP_QUARTER_SHORT.format(quarter=campaign.quarter, year=campaign.year)
+
+
+async def cmd_reports(message: Message, session: AsyncSession, roles: Roles) -> None:
+    text, markup = await _menu(session, roles, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_report_button(
+    callback: CallbackQuery,
+    callback_data: ReportCB,
+    session: AsyncSession,
+    roles: Roles,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    if callback_data.kind == "menu":
+        await callback.answer()
+        await show(callback, *await _menu(session, roles, callback_data.campaign))
+        return
+    try:
+        kind = ReportKind(callback_data.kind)
+    except ValueError:
+        await callback.answer(ru.REP_STALE, show_alert=True)
+        return
+    await callback.answer(ru.REP_PREPARING)
+    notice = await bot.send_message(callback.from_user.id, ru.REP_PREPARING)
+    scope = await _scope(session, roles, callback_data.campaign or None)
+    try:
+        files = await build.make(session, kind, scope, now=utcnow(), tz=settings.tz)
+    except build.NoCampaign:
+        await notice.edit_text(ru.REP_NO_CAMPAIGN)
+        return
+    for file in files:
+        await _send(bot, callback.from_user.id, file)
+    await notice.edit_text(ru.REP_DONE)
+
+
+async def _send(bot: Bot, chat_id: int, file: ReportFile) -> None:
+    upload = BufferedInputFile(file.content, filename=file.name)
+    caption = file.caption or None
+    if file.is_picture:
+        await bot.send_photo(chat_id, upload, caption=caption)
+    else:
+        await bot.send_document(chat_id, upload, caption=caption)
+
+
+def router() -> Router:
+    """This module's handlers on a fresh router (one per dispatcher)."""
+    r = Router(name=__name__)
+    r.message.register(cmd_reports, Command("reports"))
+    r.callback_query.register(on_report_button, ReportCB.filter())
+    return r

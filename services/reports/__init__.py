@@ -1,0 +1,1 @@
+"""Monitoring reports: data, exports, rating, charts, subscriber statistics."""

@@ -1,0 +1,171 @@
+"""Every report as files, for the admin's chat and for `python -m bot report`: one place that
+knows which data each report needs and what its files are called.
+
+The CPU-heavy parts (the workbook, the charts, the PDF) run in a worker thread, so the bot
+keeps answering other people while a report is built.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Campaign, Organization, OrgLevel
+from services.reports import charts, export, presidium, subscribers, visuals
+from services.reports.data import campaigns_for_report, load_report
+from texts import presidium as texts
+
+
+class ReportKind(enum.StrEnum):
+    XLSX = "xlsx"  # the quarter's workbook
+    XLSX_ALL = "xlsx-all"  # the workbook over every quarter
+    CSV = "csv"  # the quarter's wide answers sheet
+    CHARTS = "charts"  # the quarter's charts, the trend up to it
+    PRESIDIUM = "presidium"  # the PDF for the presidium
+    SUBSCRIBERS = "subscribers"  # members per topic, territory and week, with a chart
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    name: str
+    content: bytes
+    caption: str = ""
+
+    @property
+    def is_picture(self) -> bool:
+        return self.name.endswith(".png")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report covers: a campaign (None: the latest) and a territory (None: region)."""
+
+    campaign_id: int | None = None
+    territory_id: int | None = None
+    territory_code: str | None = None
+
+
+class NoCampaign(Exception):
+    """No monitoring campaign has been opened yet (or not the one asked for)."""
+
+
+async def make(
+    session: AsyncSession, kind: ReportKind, scope: Scope, *, now: datetime, tz: tzinfo
+) -> list[ReportFile]:
+    """The report's files. NoCampaign when it needs a campaign and there is none."""
+    if kind is ReportKind.SUBSCRIBERS:
+        return await _subscribers(session, scope, now, tz)
+    chosen = await _chosen(session, scope)
+    if kind is ReportKind.XLSX_ALL:
+        ids = await campaigns_for_report(session, all_quarters=True)
+    elif kind in (ReportKind.CHARTS, ReportKind.PRESIDIUM):
+        ids = await _history_up_to(session, chosen)  # the trend needs the earlier quarters
+    else:
+        ids = [chosen.id]
+    dataset = await load_report(session, ids, scope.territory_id)
+    stem = _stem(kind, chosen, scope)
+    if kind in (ReportKind.XLSX, ReportKind.XLSX_ALL):
+        return [ReportFile(f"{stem}.xlsx", await asyncio.to_thread(export.build_xlsx, dataset))]
+    if kind is ReportKind.CSV:
+        return [ReportFile(f"{stem}.csv", await asyncio.to_thread(export.build_csv, dataset))]
+    pictures = await asyncio.to_thread(visuals.chart_set, dataset)
+    if kind is ReportKind.CHARTS:
+        return [
+            ReportFile(f"{stem}_{number}.png", picture.png, picture.caption)
+            for number, picture in enumerate(pictures, 1)
+        ]
+    pdf = await asyncio.to_thread(presidium.build_pdf, dataset, pictures, now.astimezone(tz))
+    return [ReportFile(f"{stem}.pdf", pdf)]
+
+
+async def campaign_choices(session: AsyncSession) -> list[Campaign]:
+    """Every campaign, newest first: the quarters a report can be made for."""
+    rows = await session.scalars(
+        select(Campaign).order_by(Campaign.year.desc(), Campaign.quarter.desc())
+    )
+    return list(rows)
+
+
+async def territory_scope(session: AsyncSession, code: str) -> Scope | None:
+    """The scope of a territorial organisation (or of the regional one's own primaries), by
+    its code; None when no such organisation heads a group."""
+    org = await session.scalar(select(Organization).where(Organization.code == code))
+    if org is None or org.level is OrgLevel.PRIMARY:
+        return None
+    return Scope(territory_id=org.id, territory_code=org.code)
+
+
+async def _chosen(session: AsyncSession, scope: Scope) -> Campaign:
+    if scope.campaign_id is None:
+        latest = await campaigns_for_report(session)
+        campaign = await session.get(Campaign, latest[0]) if latest else None
+    else:
+        campaign = await session.get(Campaign, scope.campaign_id)
+    if campaign is None:
+        raise NoCampaign
+    return campaign
+
+
+async def _history_up_to(session: AsyncSession, chosen: Campaign) -> list[int]:
+    rows = await session.scalars(
+        select(Campaign.id)
+        .where(Campaign.year * 10 + Campaign.quarter <= chosen.year * 10 + chosen.quarter)
+        .order_by(Campaign.year, Campaign.quarter)
+    )
+    return list(rows)
+
+
+def _stem(kind: ReportKind, campaign: Campaign, scope: Scope) -> str:
+    """monitoring_2026-4, monitoring_all, presidium_2026-4, …, with the territory's code."""
+    base = {
+        ReportKind.PRESIDIUM: "presidium",
+        ReportKind.CHARTS: "chart",
+    }.get(kind, "monitoring")
+    period = "all" if kind is ReportKind.XLSX_ALL else f"{campaign.year}-{campaign.quarter}"
+    territory = f"_{scope.territory_code}" if scope.territory_code else ""
+    return f"{base}_{period}{territory}"
+
+
+async def _subscribers(
+    session: AsyncSession, scope: Scope, now: datetime, tz: tzinfo
+) -> list[ReportFile]:
+    stats = await subscribers.collect(session, territory_id=scope.territory_id, tz=tz, now=now)
+    tables = subscribers.subscribers_tables(stats)
+    png = await asyncio.to_thread(charts.subscribers_chart, stats, texts.SUBSCRIBERS_TITLE)
+    territory = f"_{scope.territory_code}" if scope.territory_code else ""
+    caption = texts.SUBSCRIBERS_CAPTION.format(
+        members=stats.members, active=stats.active, blocked=stats.blocked
+    )
+    return [
+        ReportFile(f"subscribers_{now:%Y-%m-%d}{territory}.png", png, caption),
+        ReportFile(
+            f"subscribers_{now:%Y-%m-%d}{territory}.xlsx",
+            await asyncio.to_thread(_workbook, tables),
+        ),
+    ]
+
+
+def _workbook(tables: Sequence[subscribers.Table]) -> bytes:
+    """The statistics tables as sheets of one workbook, like the monitoring export."""
+    sheets = [
+        export.Table(
+            table.title,
+            [
+                export.Column(header, max(12.0, len(header) + 2.0) if i else 40.0)
+                for i, header in enumerate(table.header)
+            ],
+            table.rows,
+            freeze_columns=1,
+        )
+        for table in tables
+    ]
+    buffer = io.BytesIO()
+    export.write_workbook(sheets, buffer)
+    return buffer.getvalue()

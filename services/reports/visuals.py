@@ -1,0 +1,122 @@
+"""A report's charts: the dataset turned into what `charts` draws, with titles and captions.
+
+The chat sends these as photos and the presidium report prints them, so both show the same
+pictures. Each chart takes a few hundred milliseconds of CPU: from asyncio, call
+`chart_set` through `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from services.monitoring.questionnaire import Question
+from services.reports import charts, rating
+from services.reports.data import CampaignInfo, Dataset
+from services.reports.rating import Indicator, IndicatorKind, Summary
+from texts import charts as texts
+
+
+@dataclass(frozen=True)
+class Picture:
+    title: str
+    caption: str
+    png: bytes
+
+
+def indicator_name(question: Question) -> str:
+    """The name a chart gives the question: its `short` from the YAML, or its text cut."""
+    return question.short or charts.short_name(question.text, width=40)
+
+
+def as_percent(indicator: Indicator, value: float | None) -> float | None:
+    """A share of «Да» (0..1) or an average percent (0..100), as a percent."""
+    if value is None:
+        return None
+    return value * 100 if indicator.kind is IndicatorKind.SHARE_OF_YES else value
+
+
+def latest(dataset: Dataset) -> CampaignInfo | None:
+    return dataset.campaigns[-1] if dataset.campaigns else None
+
+
+def chart_set(dataset: Dataset) -> list[Picture]:
+    """Completion, key indicators by territory, their trend over the dataset's quarters and
+    the rating, for the dataset's latest quarter; one «no data» picture without a campaign."""
+    campaign = latest(dataset)
+    if campaign is None:
+        title = texts.TITLE_NO_CAMPAIGN
+        return [Picture(title, "", charts.no_data_chart(title))]
+    lines = rating.summary(dataset, campaign.id)
+    groups, total = lines[:-1], lines[-1]
+    indicators = rating.key_indicators(campaign.questionnaire.questions)
+    return [
+        _completion(campaign, groups, total),
+        _indicators(campaign, groups, indicators),
+        _trend(dataset, indicators),
+        _rating(dataset, campaign),
+    ]
+
+
+def _completion(campaign: CampaignInfo, groups: Sequence[Summary], total: Summary) -> Picture:
+    title = texts.TITLE_COMPLETION.format(quarter=campaign.label)
+    rows = [charts.CompletionRow(_group_name(line), line.submitted, line.total) for line in groups]
+    caption = texts.CAPTION_COMPLETION.format(
+        quarter=campaign.label,
+        submitted=total.submitted,
+        total=total.total,
+        percent=charts.percent(total.share * 100),
+    )
+    return Picture(title, caption, charts.completion_chart(rows, title))
+
+
+def _indicators(
+    campaign: CampaignInfo, groups: Sequence[Summary], indicators: Sequence[Indicator]
+) -> Picture:
+    title = texts.TITLE_INDICATORS.format(quarter=campaign.label)
+    values = {
+        indicator_name(i.question): [
+            as_percent(i, line.indicators.get(i.question.id)) for line in groups
+        ]
+        for i in indicators
+    }
+    names = [_group_name(line) for line in groups]
+    caption = texts.CAPTION_INDICATORS.format(quarter=campaign.label)
+    return Picture(title, caption, charts.indicators_chart(names, values, title))
+
+
+def _trend(dataset: Dataset, indicators: Sequence[Indicator]) -> Picture:
+    """The latest questionnaire's indicators in every quarter of the dataset (no value where
+    an older version did not ask)."""
+    totals = [rating.summary(dataset, campaign.id)[-1] for campaign in dataset.campaigns]
+    series = {
+        indicator_name(i.question): [
+            as_percent(i, total.indicators.get(i.question.id)) for total in totals
+        ]
+        for i in indicators
+    }
+    quarters = [campaign.label for campaign in dataset.campaigns]
+    title = texts.TITLE_TREND
+    caption = texts.CAPTION_TREND.format(first=quarters[0], last=quarters[-1])
+    return Picture(title, caption, charts.trend_chart(quarters, series, title))
+
+
+def _rating(dataset: Dataset, campaign: CampaignInfo) -> Picture:
+    """Territories by their average index; within one territory, its organisations."""
+    if dataset.territory_id is None:
+        title = texts.TITLE_RATING_TERRITORIES.format(quarter=campaign.label)
+        rows = [
+            (item.group.name, item.average)
+            for item in rating.territory_rating(dataset, campaign.id)
+            if item.average is not None
+        ]
+    else:
+        title = texts.TITLE_RATING_ORGS.format(quarter=campaign.label)
+        ranked = rating.org_rating(dataset, campaign.id)
+        rows = [(item.row.org.name, item.score) for item in ranked]
+    return Picture(title, texts.CAPTION_RATING, charts.rating_chart(rows, title))
+
+
+def _group_name(line: Summary) -> str:
+    assert line.group is not None  # the total line is never drawn as a row
+    return line.group.name
