@@ -28,7 +28,6 @@ PDF_BEST_TITLE: Final = "Лучшая практика, {quarter}"
 PDF_BEST_INTRO: Final = (
     "Организации с наибольшим индексом информационной работы и их ссылки — для обобщения опыта."
 )
-PDF_BEST_HEADER: Final = ("Место", "Организация", "Территория", "Индекс", "Ссылки")
 
 # The subscriber statistics (services/reports/build.py), in the chat and from the CLI.
 SUBSCRIBERS_TITLE: Final = "Участники и подписки"
@@ -46,3 +45,6 @@ CLI_YEAR_NEEDS_QUARTER: Final = "Укажите и квартал: --year 2026 -
 CLI_NO_SUCH_CAMPAIGN: Final = "Мониторинг за {quarter} квартал {year} г. не проводился."
 CLI_NO_CAMPAIGN: Final = "Мониторинг ещё не проводился: отчёта по анкетам пока нет."
 CLI_CANNOT_WRITE: Final = "Не удалось записать файлы в {path}: {reason}"
+PDF_BEST_ITEM: Final = "{rank}. {name} ({group}) — индекс {score}"
+PDF_BEST_LINK: Final = "    {name}: {url}"
+PDF_BEST_NO_LINKS: Final = "    ссылок не указано"

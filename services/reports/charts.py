@@ -83,7 +83,7 @@ NO_DATA_CELL: Final = "#F2F2F2"
 TITLE_WIDTH: Final = 50
 ROW_LABEL_WIDTH: Final = 34
 TWO_LINE_LABEL_WIDTH: Final = 30
-COLUMN_LABEL_WIDTH: Final = 16
+COLUMN_LABEL_WIDTH: Final = 13  # four indicator columns side by side
 LEGEND_WIDTH: Final = 60
 
 RENDER_LOCK = threading.Lock()  # rcParams are global and matplotlib is not thread-safe
