@@ -15,8 +15,8 @@ from fakeapi import FakeTelegram, FakeUser, UploadedFile
 from handlers.callbacks import ReportCB
 from tests.conftest import RunningBot
 from tests.helpers import add_member, button_texts, eventually, grant, screen
+from tests.monitoring_data import open_quarter, store_submission
 from tests.test_cli import run_cli
-from tests.test_reports_rating import open_quarter, store_submission
 from texts import ru
 
 pytestmark = pytest.mark.usefixtures("directory")

@@ -17,15 +17,8 @@ from services.monitoring import versions
 from services.monitoring.questionnaire import load_questionnaire
 from services.reports.data import Dataset, load_report
 from services.reports.export import build_csv, build_xlsx
-from tests.test_reports_rating import (
-    BELOVO,
-    TERRITORIAL,
-    Sessions,
-    add_person,
-    load,
-    open_quarter,
-    store_submission,
-)
+from tests.monitoring_data import Sessions, add_person, load, open_quarter, store_submission
+from tests.test_reports_rating import BELOVO, TERRITORIAL
 from texts import reports as texts
 
 pytestmark = pytest.mark.usefixtures("directory")

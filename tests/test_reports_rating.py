@@ -4,122 +4,20 @@ migrated database and loaded by services.reports.data, with the default question
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
-
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import Answer, Person, Submission, SubmissionStatus
-from services import orgs
-from services.monitoring import campaigns
-from services.monitoring.campaigns import Schedule
 from services.reports import rating
-from services.reports.data import Dataset, campaigns_for_report, load_report
+from services.reports.data import campaigns_for_report, load_report
+from tests.monitoring_data import (
+    ANSWERED_AT,
+    Sessions,
+    add_person,
+    load,
+    open_quarter,
+    store_submission,
+)
 
 pytestmark = pytest.mark.usefixtures("directory")
-
-Sessions = async_sessionmaker[AsyncSession]
-SCHEDULE = Schedule(
-    months=(3, 6, 9, 12),
-    open_day=1,
-    open_time=time(10),
-    deadline_day=20,
-    deadline_time=time(18),
-    reminder_days=(7, 3, 1),
-    tz=ZoneInfo("Europe/Moscow"),
-)
-ANSWERED_AT = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)  # 12:30 in Moscow
-SUBMITTED_AT = datetime(2026, 3, 25, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
-
-
-# --- shared with test_reports_export ------------------------------------------------------------
-
-
-async def open_quarter(sessions: Sessions, year: int, quarter: int) -> int:
-    """A campaign with the newest stored questionnaire version (the default file if none)."""
-    opens = datetime(year, quarter * 3, 1, 7, 0, tzinfo=UTC)
-    async with sessions() as session:
-        campaign = await campaigns.open_campaign(
-            session,
-            SCHEDULE,
-            year=year,
-            quarter=quarter,
-            opens_at=opens,
-            deadline=opens + timedelta(days=19),
-        )
-        return campaign.id
-
-
-async def add_person(
-    sessions: Sessions,
-    telegram_id: int,
-    first_name: str,
-    last_name: str | None = None,
-    username: str | None = None,
-) -> int:
-    async with sessions() as session:
-        person = Person(
-            telegram_id=telegram_id,
-            first_name=first_name,
-            last_name=last_name,
-            username=username,
-            consent_at=ANSWERED_AT,
-        )
-        session.add(person)
-        await session.commit()
-        return person.id
-
-
-async def store_submission(
-    sessions: Sessions,
-    campaign_id: int,
-    org_code: str,
-    answers: dict[str, Any],
-    *,
-    submitted: bool = True,
-    by: int | None = None,
-) -> None:
-    """An organisation's submission with these stored answers (None: skipped), given by `by`
-    at ANSWERED_AT, sent at SUBMITTED_AT unless a draft."""
-    async with sessions() as session:
-        org = await orgs.get_by_code(session, org_code)
-        assert org is not None
-        submission = Submission(
-            campaign_id=campaign_id,
-            org_id=org.id,
-            status=SubmissionStatus.SUBMITTED if submitted else SubmissionStatus.DRAFT,
-            submitted_at=SUBMITTED_AT if submitted else None,
-            submitted_by_person_id=by if submitted else None,
-        )
-        session.add(submission)
-        await session.flush()
-        session.add_all(
-            Answer(
-                submission_id=submission.id,
-                question_id=question_id,
-                value=value,
-                answered_by_person_id=by,
-                answered_at=ANSWERED_AT,
-            )
-            for question_id, value in answers.items()
-        )
-        await session.commit()
-
-
-async def org_id(sessions: Sessions, code: str) -> int:
-    async with sessions() as session:
-        org = await orgs.get_by_code(session, code)
-        assert org is not None
-        return org.id
-
-
-async def load(sessions: Sessions, campaign_id: int, territory: str | None = None) -> Dataset:
-    territory_id = await org_id(sessions, territory) if territory else None
-    async with sessions() as session:
-        return await load_report(session, [campaign_id], territory_id)
-
 
 # --- the case ------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from services import orgs, people
 from services.monitoring import submissions
 from services.monitoring.submissions import Refusal, Workspace
 from tests.helpers import add_member, grant
-from tests.test_reports_rating import open_quarter
+from tests.monitoring_data import open_quarter
 
 pytestmark = pytest.mark.usefixtures("directory")
 
