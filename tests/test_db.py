@@ -1,0 +1,74 @@
+"""The database layer under concurrency: SQLite's in-process writer queue and the FSM storage's
+write-through cache."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.storage import DatabaseStorage
+from models import FsmRecord, Topic
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def add_topic(sessions: Sessions, slug: str) -> None:
+    async with sessions() as session:
+        session.add(Topic(slug=slug, title=slug, position=100))
+        await session.commit()
+
+
+async def test_many_simultaneous_writers_all_commit(session_factory: Sessions) -> None:
+    await asyncio.gather(*(add_topic(session_factory, f"t{i}") for i in range(40)))
+    async with session_factory() as session:
+        added = await session.scalar(select(func.count()).where(Topic.slug.like("t%")))
+    assert added == 40
+
+
+async def test_a_failed_write_gives_the_queue_back(session_factory: Sessions) -> None:
+    await add_topic(session_factory, "dup")
+    with pytest.raises(IntegrityError):
+        await add_topic(session_factory, "dup")  # the unique slug: rolled back
+    # Had the failed writer kept its place, this would wait out the 5 s queue timeout.
+    await asyncio.wait_for(add_topic(session_factory, "after"), timeout=2)
+
+
+def key(user_id: int) -> StorageKey:
+    return StorageKey(bot_id=1, chat_id=user_id, user_id=user_id)
+
+
+async def test_fsm_storage_reads_what_it_wrote_and_survives_a_new_instance(
+    session_factory: Sessions,
+) -> None:
+    storage = DatabaseStorage(session_factory)
+    await storage.set_state(key(1), "Answering:question")
+    await storage.set_data(key(1), {"sub": 5, "sel": ["a"]})
+    data = await storage.get_data(key(1))
+    data["sel"].append("b")  # a handler changing the copy it got must not change the cache
+    assert await storage.get_data(key(1)) == {"sub": 5, "sel": ["a"]}
+
+    fresh = DatabaseStorage(session_factory)  # a restart: nothing cached
+    assert await fresh.get_state(key(1)) == "Answering:question"
+    assert await fresh.get_data(key(1)) == {"sub": 5, "sel": ["a"]}
+
+    await fresh.set_state(key(1), None)
+    await fresh.set_data(key(1), {})
+    async with session_factory() as session:
+        assert await session.get(FsmRecord, "fsm:1:1:1:default") is None  # empty rows go away
+    assert await storage.get_state(key(2)) is None
+
+
+async def test_fsm_storage_evicts_old_entries_and_reads_them_back(
+    session_factory: Sessions,
+) -> None:
+    storage = DatabaseStorage(session_factory, cache_size=2)
+    for user_id in (1, 2, 3):
+        await storage.set_data(key(user_id), {"n": user_id})
+    assert [await storage.get_data(key(u)) for u in (1, 2, 3)] == [{"n": 1}, {"n": 2}, {"n": 3}]
+    await storage.set_data(key(1), {"n": 10})  # evicted and read back: an update, not an insert
+    assert await DatabaseStorage(session_factory).get_data(key(1)) == {"n": 10}
