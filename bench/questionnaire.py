@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import itertools
 import json
 import logging
@@ -216,6 +217,7 @@ class Figures:
     unfinished: int = 0  # officers stopped by --time-limit
     cpu_seconds: float = 0.0  # the process's, every thread, while the officers answered
     loop_cpu_seconds: float = 0.0  # the event loop's thread alone (not aiosqlite's threads)
+    gc_seconds: float = 0.0  # in the cyclic garbage collector, any thread
 
 
 class ErrorCounter(logging.Handler):
@@ -435,6 +437,25 @@ class Breakdown:
         }
 
 
+class GcTimer:
+    """Time the interpreter spends in cyclic garbage collection (gc.callbacks), by generation."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[int, float] = {}
+        self._started = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            spent = time.perf_counter() - self._started
+            self.seconds[info["generation"]] = self.seconds.get(info["generation"], 0.0) + spent
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+
 class SqlCounter:
     """Statements, commits and pool checkouts of the application's engine."""
 
@@ -548,6 +569,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             figures.latencies.clear()
             figures.totals.clear()
             sql = SqlCounter(app)
+            collector = GcTimer()
             if args.breakdown:
                 driver.breakdown = Breakdown()
                 driver.breakdown.install()
@@ -568,6 +590,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             seconds = time.perf_counter() - started
             figures.cpu_seconds = time.process_time() - cpu_started
             figures.loop_cpu_seconds = time.thread_time() - loop_cpu_started
+            collector.stop()
+            figures.gc_seconds = sum(collector.seconds.values())
             counts = Counter(sql.counts)
             figures.unfinished = unfinished
             if unfinished:
@@ -623,6 +647,7 @@ def report(
         "checkouts_per_update": round(sql["checkouts"] / updates, 2),
         "cpu_ms_per_update": round(figures.cpu_seconds * 1000 / updates, 1),
         "loop_cpu_ms_per_update": round(figures.loop_cpu_seconds * 1000 / updates, 1),
+        "gc_ms_per_update": round(figures.gc_seconds * 1000 / updates, 1),
         "verified": figures.verified,
         "unfinished": figures.unfinished,
         "think_s": args.think,

@@ -71,7 +71,10 @@ class SqliteWriterQueue:
         if conn.info.get("writer") or not statement.lstrip().upper().startswith(WRITE_STATEMENTS):
             return
         try:
-            await_only(asyncio.wait_for(self._lock.acquire(), self.timeout))
+            if self._lock.locked():
+                await_only(asyncio.wait_for(self._lock.acquire(), self.timeout))
+            else:  # the common case: no task for wait_for to create, no wait
+                await_only(self._lock.acquire())
         except TimeoutError:
             log.warning("SQLite write queue: waited %.0f s, writing without it", self.timeout)
             return

@@ -83,15 +83,13 @@ class PersonMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         session: AsyncSession = data["session"]
-        person = None
+        person, roles = None, people.Roles()
         if user is not None and not user.is_bot:
-            person = await people.get_person(session, user.id)
+            person, roles = await people.person_and_roles(session, user.id, self.admin_ids)
             if person is not None:
                 await people.refresh_profile(session, person, profile_of(user))
         data["person"] = person
-        data["roles"] = await people.resolve_roles(
-            session, user.id if user else 0, person, self.admin_ids
-        )
+        data["roles"] = roles
         return await handler(event, data)
 
 

@@ -74,7 +74,8 @@ class DatabaseStorage(BaseStorage):
             entry = (
                 _Entry(record.state, _dump(record.data), stored=True) if record else _Entry()
             )
-        return self._remember(built, entry)
+        # A write for this key may have finished while we read: its entry is newer than ours.
+        return self._cache.get(built) or self._remember(built, entry)
 
     def _remember(self, built: str, entry: _Entry) -> _Entry:
         self._cache[built] = entry
@@ -90,14 +91,19 @@ class DatabaseStorage(BaseStorage):
             new = replace(old, **change)
             if (new.state, new.data) == (old.state, old.data):
                 return
-            async with self._sessions() as session:
-                try:
-                    await self._write(session, built, old, new)
-                    await session.commit()
-                except IntegrityError:  # the row appeared after we read it: not ours, but keep it
-                    await session.rollback()
-                    await self._write(session, built, replace(old, stored=True), new)
-                    await session.commit()
+            try:
+                async with self._sessions() as session:
+                    try:
+                        await self._write(session, built, old, new)
+                        await session.commit()
+                    except IntegrityError:  # the row appeared after we read it: keep it
+                        await session.rollback()
+                        await self._write(session, built, replace(old, stored=True), new)
+                        await session.commit()
+            except BaseException:
+                # The commit may or may not have landed: read the key afresh next time.
+                self._cache.pop(built, None)
+                raise
             self._remember(built, replace(new, stored=not new.empty))
 
     @staticmethod

@@ -38,18 +38,25 @@ async def get_person(session: AsyncSession, telegram_id: int) -> Person | None:
     return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
 
 
-async def resolve_roles(
-    session: AsyncSession, telegram_id: int, person: Person | None, admin_ids: frozenset[int]
-) -> Roles:
-    """Roles from the database, plus regional admin for the ids listed in ADMIN_IDS."""
-    granted: list[tuple[RoleKind, int | None]] = []
-    if person is not None:
-        rows = await session.execute(
-            select(Role.kind, Role.org_id).where(Role.person_id == person.id)
+async def person_and_roles(
+    session: AsyncSession, telegram_id: int, admin_ids: frozenset[int]
+) -> tuple[Person | None, Roles]:
+    """The person (None before consent) and their roles in one query: every update asks."""
+    rows = (
+        await session.execute(
+            select(Person, Role.kind, Role.org_id)
+            .outerjoin(Role, Role.person_id == Person.id)
+            .where(Person.telegram_id == telegram_id)
         )
-        granted = [(kind, org_id) for kind, org_id in rows]
+    ).all()
+    person = rows[0][0] if rows else None
+    granted = [(kind, org_id) for _, kind, org_id in rows if kind is not None]
+    return person, _roles(telegram_id in admin_ids, granted)
+
+
+def _roles(listed_admin: bool, granted: list[tuple[RoleKind, int | None]]) -> Roles:
     return Roles(
-        regional_admin=telegram_id in admin_ids
+        regional_admin=listed_admin
         or any(kind is RoleKind.REGIONAL_ADMIN for kind, _ in granted),
         territories=frozenset(
             org_id

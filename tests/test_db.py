@@ -38,6 +38,22 @@ async def test_a_failed_write_gives_the_queue_back(session_factory: Sessions) ->
     await asyncio.wait_for(add_topic(session_factory, "after"), timeout=2)
 
 
+async def test_a_second_writer_waits_for_the_first_commit_then_goes_on(
+    session_factory: Sessions,
+) -> None:
+    async with session_factory() as probe:
+        if probe.get_bind().dialect.name != "sqlite":
+            pytest.skip("the writer queue is SQLite's")
+    async with session_factory() as holder:
+        holder.add(Topic(slug="first", title="first", position=100))
+        await holder.flush()  # the write transaction is open and holds the queue
+        second = asyncio.create_task(add_topic(session_factory, "second"))
+        await asyncio.sleep(0.3)
+        assert not second.done()  # queued behind the open transaction, not failing
+        await holder.commit()
+    await asyncio.wait_for(second, timeout=2)  # it goes on as soon as the first commits
+
+
 def key(user_id: int) -> StorageKey:
     return StorageKey(bot_id=1, chat_id=user_id, user_id=user_id)
 

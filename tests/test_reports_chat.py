@@ -138,6 +138,10 @@ async def test_a_territorial_admin_gets_their_territory_only(
     assert "46-01-001" in codes
     assert not any(code.startswith("46-02") for code in codes)
 
+    await ask_for(fake, CHAIR, ru.REP_PRESIDIUM)
+    pdf = uploads(fake, CHAIR.id, "sendDocument")[-1]
+    assert pdf.filename == "presidium_2026-4_46-01.pdf" and pdf.content.startswith(b"%PDF")
+
 
 async def test_without_a_campaign_only_subscriber_statistics_are_offered(
     fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, member: FakeUser
@@ -165,11 +169,20 @@ async def test_a_forged_report_button_is_refused_and_members_have_no_reports(
     assert fake.callback_answers[-1]["text"] == ru.REP_STALE
     assert not fake.calls_of("sendDocument")
 
+    await fake.send_callback(admin, ReportCB(kind="xlsx", campaign=987654).pack())
+    await eventually(lambda: finished_with(fake, admin, ru.REP_STALE))  # a campaign gone
+    assert not fake.calls_of("sendDocument")
+
     await add_member(running_bot.sessions, member.id, "46-01-001")
     await fake.send_message(member, "/reports")
-    assert ru.REP_REGION not in (fake.last_message(member.id).text or "")
+    reply = fake.last_message(member.id)
+    assert reply.buttons == [] and "Отчёты" not in (reply.text or "")
     await fake.send_callback(member, ReportCB(kind="xlsx", campaign=0).pack())
-    assert not fake.calls_of("sendDocument")
+    assert not fake.calls_of("sendDocument") and not fake.calls_of("sendPhoto")
+
+
+def finished_with(fake: FakeTelegram, user: FakeUser, text: str) -> bool:
+    return any(message.text == text for message in fake.messages(user.id))
 
 
 # --- the command line (the real `python -m bot report`, in a subprocess) ------------------
@@ -227,3 +240,11 @@ async def test_cli_without_any_campaign(migrated_url: str, tmp_path: Path) -> No
     result = await asyncio.to_thread(report, migrated_url, "xlsx", out=out)
     assert result.returncode == 1
     assert "Мониторинг ещё не проводился" in result.stderr
+
+
+def test_the_cli_offers_every_report_kind() -> None:
+    """bot/__main__.py spells the kinds out (so --help imports no matplotlib): keep them equal."""
+    from bot.__main__ import REPORT_KINDS
+    from services.reports.build import ReportKind
+
+    assert set(REPORT_KINDS) == {kind.value for kind in ReportKind}

@@ -6,7 +6,7 @@ from typing import Final
 
 PDF_TITLE: Final = "Информационная работа: итоги мониторинга, {quarter}"
 PDF_NO_CAMPAIGN: Final = "Мониторинг ещё не проводился: в отчёте пока нечего показать."
-PDF_MADE_AT: Final = "Отчёт подготовлен {when:%d.%m.%Y %H:%M} (МСК) по данным бота «Профинформ»."
+PDF_MADE_AT: Final = "Отчёт подготовлен {when:%d.%m.%Y в %H:%M} по данным бота «Профинформ»."
 PDF_SUBMITTED: Final = "Анкеты сдали: {submitted} из {total} организаций ({percent})."
 PDF_INDICATOR: Final = "{name}: {value}."
 PDF_AVERAGE_INDEX: Final = "Средний индекс информационной работы: {value}."
@@ -24,6 +24,8 @@ PDF_RATING_HEADER: Final = (
     "Средний индекс",
     "Сдали / всего",
 )
+PDF_ORG_RATING_TITLE: Final = "Рейтинг организаций, {quarter}"
+PDF_ORG_RATING_HEADER: Final = ("Место", "Организация", "Индекс")
 PDF_BEST_TITLE: Final = "Лучшая практика, {quarter}"
 PDF_BEST_INTRO: Final = (
     "Организации с наибольшим индексом информационной работы и их ссылки — для обобщения опыта."

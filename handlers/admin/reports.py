@@ -29,6 +29,9 @@ from services.reports.build import ReportFile, ReportKind, Scope
 from texts import ru
 from texts.ru import h
 
+# Admins whose report is being built: a second tap meanwhile is told to wait, not queued.
+_BUILDING: set[int] = set()
+
 BUTTONS = (
     (ReportKind.XLSX, ru.REP_XLSX),
     (ReportKind.CSV, ru.REP_CSV),
@@ -114,16 +117,27 @@ async def on_report_button(
     except ValueError:
         await callback.answer(ru.REP_STALE, show_alert=True)
         return
-    await callback.answer(ru.REP_PREPARING)
-    notice = await bot.send_message(callback.from_user.id, ru.REP_PREPARING)
-    scope = await _scope(session, roles, callback_data.campaign or None)
-    try:
-        files = await build.make(session, kind, scope, now=utcnow(), tz=settings.tz)
-    except build.NoCampaign:
-        await notice.edit_text(ru.REP_NO_CAMPAIGN)
+    user_id = callback.from_user.id
+    if user_id in _BUILDING:
+        await callback.answer(ru.REP_BUSY, show_alert=True)
         return
-    for file in files:
-        await _send(bot, callback.from_user.id, file)
+    await callback.answer(ru.REP_PREPARING)
+    notice = await bot.send_message(user_id, ru.REP_PREPARING)
+    _BUILDING.add(user_id)
+    try:
+        scope = await _scope(session, roles, callback_data.campaign or None)
+        files = await build.make(session, kind, scope, now=utcnow(), tz=settings.tz)
+        for file in files:
+            await _send(bot, user_id, file)
+    except build.NoCampaign:
+        # A campaign named by the button that is gone, or none at all yet.
+        await notice.edit_text(ru.REP_STALE if callback_data.campaign else ru.REP_NO_CAMPAIGN)
+        return
+    except Exception:
+        await notice.edit_text(ru.REP_FAILED)
+        raise  # logged by the error handler
+    finally:
+        _BUILDING.discard(user_id)
     await notice.edit_text(ru.REP_DONE)
 
 

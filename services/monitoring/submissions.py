@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -184,33 +184,37 @@ async def save_answer(
 ) -> None:
     """Store the answer now; after submitting, a change is also written to the audit trail.
 
-    Two officers of one organisation may answer the same question at the same moment: the
-    first answer is inserted, and the second finds it and changes it, as if it came a moment
-    later (last answer wins, and after submitting the change is in the audit trail).
+    `space.answers` was read in this update, so the usual answer costs one statement: an
+    insert of a new answer, or an update of a changed one. Two officers of one organisation
+    may answer the same question at the same moment: the first answer is inserted, and the
+    second, meeting it, changes it as if it came a moment later (last answer wins; after
+    submitting, the change is in the audit trail).
     """
     values = {"value": value, "answered_by_person_id": person.id, "answered_at": now}
     key = {"submission_id": space.submission.id, "question_id": question.id}
-    answer = await session.scalar(select(Answer).filter_by(**key))
-    if answer is None and await _insert_if_absent(session, {**key, **values}):
-        await session.commit()
-        space.answers[question.id] = value
+    if question.id not in space.answers:
+        if await _insert_if_absent(session, {**key, **values}):
+            await session.commit()
+            space.answers[question.id] = value
+            return
+        # A colleague's answer landed after this update read the submission.
+        space.answers[question.id] = await session.scalar(
+            select(Answer.value).filter_by(**key)
+        )
+    old = space.answers[question.id]
+    if old == value:
         return
-    if answer is None:  # a colleague's answer landed between our read and our insert
-        answer = await session.scalar(select(Answer).filter_by(**key))
-        assert answer is not None
-    if answer.value != value:
-        if space.submitted:
-            session.add(
-                AnswerChange(
-                    **key,
-                    old_value=answer.value,
-                    new_value=value,
-                    changed_by_person_id=person.id,
-                    changed_at=now,
-                )
+    if space.submitted:
+        session.add(
+            AnswerChange(
+                **key,
+                old_value=old,
+                new_value=value,
+                changed_by_person_id=person.id,
+                changed_at=now,
             )
-        for name, new in values.items():
-            setattr(answer, name, new)
+        )
+    await session.execute(update(Answer).filter_by(**key).values(values))
     await session.commit()
     space.answers[question.id] = value
 

@@ -140,13 +140,14 @@ async def _subscribers(
     tables = subscribers.subscribers_tables(stats)
     png = await asyncio.to_thread(charts.subscribers_chart, stats, texts.SUBSCRIBERS_TITLE)
     territory = f"_{scope.territory_code}" if scope.territory_code else ""
+    today = now.astimezone(tz).date()
     caption = texts.SUBSCRIBERS_CAPTION.format(
         members=stats.members, active=stats.active, blocked=stats.blocked
     )
     return [
-        ReportFile(f"subscribers_{now:%Y-%m-%d}{territory}.png", png, caption),
+        ReportFile(f"subscribers_{today:%Y-%m-%d}{territory}.png", png, caption),
         ReportFile(
-            f"subscribers_{now:%Y-%m-%d}{territory}.xlsx",
+            f"subscribers_{today:%Y-%m-%d}{territory}.xlsx",
             await asyncio.to_thread(_workbook, tables),
         ),
     ]

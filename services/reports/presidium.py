@@ -150,21 +150,34 @@ def _picture_page(picture: Picture) -> Figure:
 
 
 def _rating_pages(dataset: Dataset, campaign: CampaignInfo) -> list[Figure]:
-    territories = [
-        [
-            str(item.rank) if item.rank is not None else "—",
-            charts.short_name(item.group.name, width=60),
-            _number(item.average),
-            f"{item.submitted} / {item.total}",
+    """The rating of territories; within one territory's report, of its organisations."""
+    if dataset.territory_id is not None:
+        organisations = [
+            [str(item.rank), item.row.org.name, _number(item.score)]
+            for item in rating.org_rating(dataset, campaign.id)
         ]
-        for item in rating.territory_rating(dataset, campaign.id)
-    ]
-    pages = _table_pages(
-        texts.PDF_RATING_TITLE.format(quarter=campaign.label),
-        texts.PDF_RATING_HEADER,
-        territories,
-        widths=[0.08, 0.57, 0.15, 0.2],
-    )
+        pages = _table_pages(
+            texts.PDF_ORG_RATING_TITLE.format(quarter=campaign.label),
+            texts.PDF_ORG_RATING_HEADER,
+            organisations,
+            widths=[0.08, 0.77, 0.15],
+        )
+    else:
+        territories = [
+            [
+                str(item.rank) if item.rank is not None else "—",
+                charts.short_name(item.group.name, width=60),
+                _number(item.average),
+                f"{item.submitted} / {item.total}",
+            ]
+            for item in rating.territory_rating(dataset, campaign.id)
+        ]
+        pages = _table_pages(
+            texts.PDF_RATING_TITLE.format(quarter=campaign.label),
+            texts.PDF_RATING_HEADER,
+            territories,
+            widths=[0.08, 0.57, 0.15, 0.2],
+        )
     pages.append(_best_practice_page(dataset, campaign))
     return pages
 
