@@ -25,7 +25,8 @@ update got the bot's error message sends it again (the screen has not changed).
 
 The JSON line: officers, answers (timed updates: everything after /anketa, repeats included),
 seconds, answers_per_sec, latency percentiles of the handling (p50_ms…) and of the handling
-plus the wait for a slot (with_wait_…), peak RSS, CPU per update, errors (updates that raised
+plus the wait for a slot (with_wait_…), peak RSS, CPU per update (the process; the event
+loop's thread; the garbage collector), `calibration_s` (bench.machine), errors (updates that raised
 or reached the bot's error handler) by exception type, and per update what the database saw: SQL
 statements, commits and pool checkouts (sessions that touched the database). Unless stopped by
 --time-limit (whose cancelled updates are not timed), every submission must then hold exactly
@@ -61,6 +62,7 @@ from aiogram.types import Update
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.machine import calibration
 from bot import migrate
 from bot.app import Application
 from bot.config import Settings
@@ -218,6 +220,7 @@ class Figures:
     cpu_seconds: float = 0.0  # the process's, every thread, while the officers answered
     loop_cpu_seconds: float = 0.0  # the event loop's thread alone (not aiosqlite's threads)
     gc_seconds: float = 0.0  # in the cyclic garbage collector, any thread
+    calibration_s: float = 0.0  # bench.machine.calibration() just before: the machine's pace
 
 
 class ErrorCounter(logging.Handler):
@@ -580,6 +583,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 for user in users
             ]
             profiler = cProfile.Profile() if args.profile else None
+            figures.calibration_s = calibration()
             started, cpu_started = time.perf_counter(), time.process_time()
             loop_cpu_started = time.thread_time()
             if profiler is not None:
@@ -648,6 +652,7 @@ def report(
         "cpu_ms_per_update": round(figures.cpu_seconds * 1000 / updates, 1),
         "loop_cpu_ms_per_update": round(figures.loop_cpu_seconds * 1000 / updates, 1),
         "gc_ms_per_update": round(figures.gc_seconds * 1000 / updates, 1),
+        "calibration_s": round(figures.calibration_s, 3),
         "verified": figures.verified,
         "unfinished": figures.unfinished,
         "think_s": args.think,

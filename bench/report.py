@@ -62,6 +62,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.machine import calibration
 from bot import migrate
 from bot.db import create_engine, create_session_factory
 from models import Answer, Organization, OrgLevel, Person, Submission, SubmissionStatus
@@ -276,16 +277,6 @@ def fake_answer(question: Question, quarter_end: date, rng: random.Random) -> An
 
 
 # --- measuring -------------------------------------------------------------------------------
-
-
-def calibration() -> float:
-    """Seconds of a fixed pure-Python loop: on a shared machine the same export takes up to
-    twice as long at busy moments, and this tells a slow machine from a slow export."""
-    started = time.perf_counter()
-    total = 0
-    for number in range(3_000_000):
-        total += number
-    return time.perf_counter() - started
 
 
 def rss() -> int:
