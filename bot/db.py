@@ -46,14 +46,17 @@ class SqliteWriterQueue:
     commit or rollback. Waiting is then FIFO on the event loop and wakes the moment the writer
     is done. Other processes (the CLI) still meet SQLite's busy timeout, as before.
 
-    A connection that waits longer than the busy timeout goes on without the lock (and SQLite
-    arbitrates as before), so a session that writes while another session of the same task
-    holds uncommitted writes fails as it always did instead of waiting forever.
+    A task that writes on a second connection while its first still holds uncommitted writes
+    could only wait for itself: that raises SelfDeadlock at once, a bug to fix (commit before
+    touching another session, the FSM storage's included), rather than stalling every writer
+    of the process for the busy timeout. A connection that waits longer than the busy timeout
+    (something else is wrong) goes on without the lock, and SQLite arbitrates as before.
     """
 
     def __init__(self, timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> None:
         self.timeout = timeout
         self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None  # the task whose connection holds it
 
     def install(self, engine: AsyncEngine) -> None:
         event.listen(engine.sync_engine, "before_cursor_execute", self._before_execute)
@@ -70,6 +73,9 @@ class SqliteWriterQueue:
     ) -> None:
         if conn.info.get("writer") or not statement.lstrip().upper().startswith(WRITE_STATEMENTS):
             return
+        task = asyncio.current_task()
+        if self._lock.locked() and self._owner is task:
+            raise SelfDeadlock(statement.split(None, 3)[:3])
         try:
             if self._lock.locked():
                 await_only(asyncio.wait_for(self._lock.acquire(), self.timeout))
@@ -79,10 +85,16 @@ class SqliteWriterQueue:
             log.warning("SQLite write queue: waited %.0f s, writing without it", self.timeout)
             return
         conn.info["writer"] = True
+        self._owner = task
 
     def _on_checkin(self, _dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         if record.info.pop("writer", False):
+            self._owner = None
             self._lock.release()
+
+
+class SelfDeadlock(RuntimeError):
+    """A task began a write on one connection while its other connection held SQLite's lock."""
 
 
 def ensure_sqlite_dir(url: str) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import SelfDeadlock
 from bot.storage import DatabaseStorage
 from models import FsmRecord, Topic
 
@@ -52,6 +53,23 @@ async def test_a_second_writer_waits_for_the_first_commit_then_goes_on(
         assert not second.done()  # queued behind the open transaction, not failing
         await holder.commit()
     await asyncio.wait_for(second, timeout=2)  # it goes on as soon as the first commits
+
+
+async def test_a_task_writing_on_two_connections_at_once_fails_fast(
+    session_factory: Sessions,
+) -> None:
+    """Its second write could only wait for its own first: a bug, said at once, instead of
+    every writer of the process stalling for the 5 s busy timeout."""
+    async with session_factory() as probe:
+        if probe.get_bind().dialect.name != "sqlite":
+            pytest.skip("the writer queue is SQLite's")
+    async with session_factory() as holder:
+        holder.add(Topic(slug="first", title="first", position=100))
+        await holder.flush()
+        with pytest.raises(SelfDeadlock):  # in this task: wait_for would run it in another
+            await add_topic(session_factory, "second")
+        await holder.commit()
+    await asyncio.wait_for(add_topic(session_factory, "third"), timeout=1)  # nothing leaked
 
 
 def key(user_id: int) -> StorageKey:

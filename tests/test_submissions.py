@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage import DatabaseStorage
 from models import Answer, utcnow
 from services import orgs, people
 from services.monitoring import submissions
@@ -29,17 +31,22 @@ async def workspace(session: AsyncSession, telegram_id: int, org_id: int) -> Wor
     return space
 
 
+async def colleagues_in_a_campaign(sessions: Sessions) -> int:
+    """Two officers of ORG and an open campaign; the organisation's id."""
+    for telegram_id in COLLEAGUES:
+        await add_member(sessions, telegram_id, ORG, topics=())
+        await grant(sessions, telegram_id, "officer", ORG)
+    await open_quarter(sessions, utcnow().year, 4)
+    async with sessions() as session:
+        org = await orgs.get_by_code(session, ORG)
+        assert org is not None
+        return org.id
+
+
 async def test_simultaneous_answers_to_one_question_keep_one_row_and_raise_nothing(
     session_factory: Sessions,
 ) -> None:
-    for telegram_id in COLLEAGUES:
-        await add_member(session_factory, telegram_id, ORG, topics=())
-        await grant(session_factory, telegram_id, "officer", ORG)
-    await open_quarter(session_factory, utcnow().year, 4)
-    async with session_factory() as session:
-        org = await orgs.get_by_code(session, ORG)
-        assert org is not None
-        org_id = org.id
+    org_id = await colleagues_in_a_campaign(session_factory)
     async with session_factory() as first, session_factory() as second:
         sessions = (first, second)
         pairs = list(zip(sessions, COLLEAGUES, strict=True))
@@ -62,3 +69,29 @@ async def test_simultaneous_answers_to_one_question_keep_one_row_and_raise_nothi
         [("pr_events_count", 3)],
         [("pr_events_count", 5)],
     )
+
+
+@pytest.mark.parametrize("second_value", [3, 5])
+async def test_an_answer_that_meets_a_colleagues_leaves_no_transaction_open(
+    session_factory: Sessions, second_value: int
+) -> None:
+    """The second officer's update read the submission before the first answered; after its
+    save, the update goes on to write its FSM state in another session, as handlers do."""
+    org_id = await colleagues_in_a_campaign(session_factory)
+    async with session_factory() as late:
+        stale = await workspace(late, COLLEAGUES[1], org_id)  # read before the colleague
+        async with session_factory() as early:
+            space = await workspace(early, COLLEAGUES[0], org_id)
+            question = space.questionnaire.question("pr_events_count")
+            first = await people.get_person(early, COLLEAGUES[0])
+            assert first is not None
+            await submissions.save_answer(early, space, question, 3, first, utcnow())
+        second = await people.get_person(late, COLLEAGUES[1])
+        assert second is not None
+        await submissions.save_answer(late, stale, question, second_value, second, utcnow())
+        assert stale.answers["pr_events_count"] == second_value
+        storage = DatabaseStorage(session_factory)  # must not wait for `late`'s transaction
+        await storage.set_data(StorageKey(bot_id=1, chat_id=1, user_id=1), {"qi": 1})
+    async with session_factory() as session:
+        values = (await session.scalars(select(Answer.value))).all()
+    assert values == [second_value]

@@ -193,14 +193,16 @@ async def save_answer(
     values = {"value": value, "answered_by_person_id": person.id, "answered_at": now}
     key = {"submission_id": space.submission.id, "question_id": question.id}
     if question.id not in space.answers:
-        if await _insert_if_absent(session, {**key, **values}):
-            await session.commit()
+        inserted = await _insert_if_absent(session, {**key, **values})
+        if not inserted:  # a colleague's answer landed after this update read the submission
+            colleagues = await session.scalar(select(Answer.value).filter_by(**key))
+        # End the transaction the insert began either way: on SQLite it holds the writer queue,
+        # which the FSM storage's own session needs next.
+        await session.commit()
+        if inserted:
             space.answers[question.id] = value
             return
-        # A colleague's answer landed after this update read the submission.
-        space.answers[question.id] = await session.scalar(
-            select(Answer.value).filter_by(**key)
-        )
+        space.answers[question.id] = colleagues
     old = space.answers[question.id]
     if old == value:
         return
