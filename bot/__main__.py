@@ -144,7 +144,7 @@ def _report_job(
     async def job(session: AsyncSession, out: Path) -> int:
         from services.reports import cli as report_cli  # matplotlib: only when reporting
 
-        return await report_cli.write_report(
+        written = await report_cli.write_report(
             session,
             args.kind,
             out,
@@ -153,6 +153,7 @@ def _report_job(
             territory=args.territory,
             tz=settings.tz,
         )
+        return EXIT_OK if written else EXIT_FAILED
 
     return job
 

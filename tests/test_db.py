@@ -104,5 +104,5 @@ async def test_fsm_storage_evicts_old_entries_and_reads_them_back(
     for user_id in (1, 2, 3):
         await storage.set_data(key(user_id), {"n": user_id})
     assert [await storage.get_data(key(u)) for u in (1, 2, 3)] == [{"n": 1}, {"n": 2}, {"n": 3}]
-    await storage.set_data(key(1), {"n": 10})  # evicted and read back: an update, not an insert
+    await storage.set_data(key(1), {"n": 10})  # evicted: read back from the table, then changed
     assert await DatabaseStorage(session_factory).get_data(key(1)) == {"n": 10}

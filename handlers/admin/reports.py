@@ -7,6 +7,8 @@ files arrive as documents (photos for charts) with a caption.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.types import (
@@ -21,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from handlers.callbacks import ReportCB
 from handlers.ui import show
-from models import Campaign, Organization, utcnow
+from models import Campaign, utcnow
+from services import orgs
 from services.monitoring import campaigns
 from services.people import Roles
 from services.reports import build
@@ -42,13 +45,17 @@ BUTTONS = (
 )
 
 
-async def _scope(session: AsyncSession, roles: Roles, campaign_id: int | None) -> Scope:
-    """A territorial admin's territory (the first, as in /monitoring); the region otherwise."""
+async def _scope(
+    session: AsyncSession, roles: Roles, campaign_id: int | None
+) -> tuple[Scope, str]:
+    """What the admin's reports cover, and its name for the menu: a territorial admin's
+    territory (the first, as in /monitoring), the region otherwise."""
     if roles.regional_admin:
-        return Scope(campaign_id=campaign_id)
-    territory = await session.get(Organization, min(roles.territories))
-    assert territory is not None
-    return Scope(campaign_id, territory.id, territory.code)
+        return Scope(campaign_id=campaign_id), ru.REP_REGION
+    territory = await orgs.get_by_id(session, min(roles.territories))
+    scope = build.territory_scope(territory)
+    assert territory is not None and scope is not None  # roles name territorial orgs
+    return replace(scope, campaign_id=campaign_id), h(territory.name)
 
 
 async def _menu(
@@ -57,11 +64,7 @@ async def _menu(
     """The menu for a quarter (0: the latest); without campaigns, subscribers only."""
     choices = await build.campaign_choices(session)
     position = next((i for i, c in enumerate(choices) if c.id == campaign_id), 0)
-    scope = await _scope(session, roles, None)
-    where = ru.REP_REGION
-    if scope.territory_id is not None:
-        territory = await session.get(Organization, scope.territory_id)
-        where = h(territory.name) if territory else where
+    _, where = await _scope(session, roles, None)
     rows: list[list[InlineKeyboardButton]] = []
     if choices:
         campaign = choices[position]
@@ -125,7 +128,7 @@ async def on_report_button(
     notice = await bot.send_message(user_id, ru.REP_PREPARING)
     _BUILDING.add(user_id)
     try:
-        scope = await _scope(session, roles, callback_data.campaign or None)
+        scope, _ = await _scope(session, roles, callback_data.campaign or None)
         files = await build.make(session, kind, scope, now=utcnow(), tz=settings.tz)
         for file in files:
             await _send(bot, user_id, file)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Campaign, Organization, OrgLevel
+from services.monitoring import campaigns
 from services.reports import charts, export, presidium, subscribers, visuals
 from services.reports.data import campaigns_for_report, load_report
 from texts import presidium as texts
@@ -93,21 +94,20 @@ async def campaign_choices(session: AsyncSession) -> list[Campaign]:
     return list(rows)
 
 
-async def territory_scope(session: AsyncSession, code: str) -> Scope | None:
-    """The scope of a territorial organisation (or of the regional one's own primaries), by
-    its code; None when no such organisation heads a group."""
-    org = await session.scalar(select(Organization).where(Organization.code == code))
+def territory_scope(org: Organization | None) -> Scope | None:
+    """The scope of a territorial organisation (or of the regional one's own primaries);
+    None for a primary organisation or none at all: no group is headed by it."""
     if org is None or org.level is OrgLevel.PRIMARY:
         return None
     return Scope(territory_id=org.id, territory_code=org.code)
 
 
 async def _chosen(session: AsyncSession, scope: Scope) -> Campaign:
-    if scope.campaign_id is None:
-        latest = await campaigns_for_report(session)
-        campaign = await session.get(Campaign, latest[0]) if latest else None
-    else:
-        campaign = await session.get(Campaign, scope.campaign_id)
+    campaign = (
+        await campaigns.current(session)
+        if scope.campaign_id is None
+        else await session.get(Campaign, scope.campaign_id)
+    )
     if campaign is None:
         raise NoCampaign
     return campaign

@@ -10,12 +10,11 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import utcnow
+from services import orgs
 from services.reports import build
 from services.reports.build import ReportKind, Scope
 from services.reports.data import campaigns_for_report
 from texts import presidium as texts
-
-EXIT_OK, EXIT_FAILED = 0, 1
 
 
 async def write_report(
@@ -27,12 +26,12 @@ async def write_report(
     quarter: int | None,
     territory: str | None,
     tz: tzinfo,
-) -> int:
-    """Writes the files and prints their paths; a clear message and exit status 1 for a bad
-    argument or a quarter without a campaign."""
+) -> bool:
+    """Writes the files and prints their paths; False, with one clear line on stderr, for a
+    bad argument or a quarter without a campaign."""
     scope = Scope()
     if territory is not None:
-        found = await build.territory_scope(session, territory)
+        found = build.territory_scope(await orgs.get_by_code(session, territory))
         if found is None:
             return _fail(texts.CLI_NO_TERRITORY.format(code=territory))
         scope = found
@@ -57,9 +56,9 @@ async def write_report(
         return _fail(texts.CLI_CANNOT_WRITE.format(path=out, reason=error.strerror))
     for file in files:
         print(out / file.name)
-    return EXIT_OK
+    return True
 
 
-def _fail(message: str) -> int:
+def _fail(message: str) -> bool:
     print(message, file=sys.stderr)
-    return EXIT_FAILED
+    return False

@@ -28,6 +28,7 @@ from services.reports import charts, rating
 from services.reports.data import CampaignInfo, Dataset
 from services.reports.rating import Summary
 from services.reports.visuals import Picture, as_percent, indicator_name, latest
+from texts import charts as chart_texts
 from texts import presidium as texts
 
 A4: Final = (8.27, 11.69)  # inches, portrait
@@ -273,7 +274,7 @@ def _fit(text: str, limit: int) -> str:
 
 
 def _percent(value: float | None) -> str:
-    return charts.percent(value) if value is not None else charts.texts.NOT_AVAILABLE
+    return charts.percent(value) if value is not None else chart_texts.NOT_AVAILABLE
 
 
 def _number(value: float | None) -> str:
