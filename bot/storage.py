@@ -22,13 +22,19 @@ from weakref import WeakValueDictionary
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
-from sqlalchemy import delete, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import FsmRecord
 
 CACHE_SIZE = 20_000  # conversations kept in memory; older ones are read again when needed
+
+# Core statements built once; state and data come with each execution, typed by the columns.
+_TABLE = FsmRecord.metadata.tables[FsmRecord.__tablename__]
+_INSERT = insert(_TABLE)
+_UPDATE = update(_TABLE).where(_TABLE.c.key == bindparam("row_key"))
+_DELETE = delete(_TABLE).where(_TABLE.c.key == bindparam("row_key"))
 
 
 @dataclass(frozen=True)
@@ -71,9 +77,7 @@ class DatabaseStorage(BaseStorage):
             return entry
         async with self._sessions() as session:
             record = await session.get(FsmRecord, built)
-            entry = (
-                _Entry(record.state, _dump(record.data), stored=True) if record else _Entry()
-            )
+            entry = _Entry(record.state, _dump(record.data), stored=True) if record else _Entry()
         # A write for this key may have finished while we read: its entry is newer than ours.
         return self._cache.get(built) or self._remember(built, entry)
 
@@ -109,13 +113,13 @@ class DatabaseStorage(BaseStorage):
     @staticmethod
     async def _write(session: AsyncSession, built: str, old: _Entry, new: _Entry) -> None:
         if new.empty:
-            await session.execute(delete(FsmRecord).where(FsmRecord.key == built))
+            await session.execute(_DELETE, {"row_key": built})
         elif old.stored:
-            values = {"state": new.state, "data": json.loads(new.data)}
-            await session.execute(update(FsmRecord).where(FsmRecord.key == built).values(values))
+            values = {"row_key": built, "state": new.state, "data": json.loads(new.data)}
+            await session.execute(_UPDATE, values)
         else:
             values = {"key": built, "state": new.state, "data": json.loads(new.data)}
-            await session.execute(insert(FsmRecord).values(values))
+            await session.execute(_INSERT, values)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         await self._save(key, state=state.state if isinstance(state, State) else state)

@@ -6,6 +6,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from handlers.filters import PRIVATE, When
 from models import Person
 from services.people import Roles
 from texts import ru
@@ -43,7 +44,7 @@ def router() -> Router:
     """Registered last: it matches everything the feature routers did not."""
     r = Router(name=__name__)
     r.callback_query.register(on_stale_button)
-    r.message.register(on_admin_command, F.chat.type == "private", Command(*ADMIN_ONLY_COMMANDS))
-    r.message.register(on_file, F.chat.type == "private", F.document)
-    r.message.register(on_anything_else, F.chat.type == "private")
+    r.message.register(on_admin_command, PRIVATE, Command(*ADMIN_ONLY_COMMANDS))
+    r.message.register(on_file, PRIVATE, When(F.document))
+    r.message.register(on_anything_else, PRIVATE)
     return r

@@ -1,9 +1,19 @@
-"""Filters that read what the middlewares resolved for this update."""
+"""Filters: what the middlewares resolved for this update, and checks of the event itself.
+
+Every filter here is a coroutine. aiogram runs a plain callable filter (an `F…` rule or a bare
+`State` among them) in a worker thread with `asyncio.to_thread`, a thread hop for each check
+of each update; `When` and `StateFilter` check the same on the event loop.
+`tests/test_filters.py` keeps it so for every handler.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiogram import F
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
+from aiogram.utils.magic_filter import MagicFilter
 
 from models import Person
 from services.people import Roles
@@ -28,3 +38,18 @@ class AnyAdmin(Filter):
 
     async def __call__(self, event: TelegramObject, roles: Roles | None = None) -> bool:
         return roles is not None and roles.is_admin
+
+
+class When(Filter):
+    """A magic filter (`F…`) checked on the event loop, not in aiogram's worker thread."""
+
+    def __init__(self, rule: MagicFilter) -> None:
+        self.rule = rule
+
+    async def __call__(self, event: TelegramObject) -> Any:
+        return self.rule.resolve(event)
+
+
+PRIVATE = When(F.chat.type == "private")
+NOT_COMMAND = When(~F.text.startswith("/"))  # text that is no command, or no text at all
+TYPED = When(F.text & ~F.text.startswith("/"))  # text that is no command

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Person, Role, RoleKind, utcnow
@@ -38,17 +38,19 @@ async def get_person(session: AsyncSession, telegram_id: int) -> Person | None:
     return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
 
 
+# Built once: every update runs it, and building a statement costs more than running it.
+_PERSON_AND_ROLES = (
+    select(Person, Role.kind, Role.org_id)
+    .outerjoin(Role, Role.person_id == Person.id)
+    .where(Person.telegram_id == bindparam("telegram_id"))
+)
+
+
 async def person_and_roles(
     session: AsyncSession, telegram_id: int, admin_ids: frozenset[int]
 ) -> tuple[Person | None, Roles]:
     """The person (None before consent) and their roles in one query: every update asks."""
-    rows = (
-        await session.execute(
-            select(Person, Role.kind, Role.org_id)
-            .outerjoin(Role, Role.person_id == Person.id)
-            .where(Person.telegram_id == telegram_id)
-        )
-    ).all()
+    rows = (await session.execute(_PERSON_AND_ROLES, {"telegram_id": telegram_id})).all()
     person = rows[0][0] if rows else None
     granted = [(kind, org_id) for _, kind, org_id in rows if kind is not None]
     return person, _roles(telegram_id in admin_ids, granted)
@@ -56,8 +58,7 @@ async def person_and_roles(
 
 def _roles(listed_admin: bool, granted: list[tuple[RoleKind, int | None]]) -> Roles:
     return Roles(
-        regional_admin=listed_admin
-        or any(kind is RoleKind.REGIONAL_ADMIN for kind, _ in granted),
+        regional_admin=listed_admin or any(kind is RoleKind.REGIONAL_ADMIN for kind, _ in granted),
         territories=frozenset(
             org_id
             for kind, org_id in granted

@@ -1,6 +1,6 @@
 """Admin routers; the role filters sit here, on the parents, not on each handler."""
 
-from aiogram import F, Router
+from aiogram import Router
 
 from handlers.admin import (
     broadcast,
@@ -11,13 +11,13 @@ from handlers.admin import (
     questionnaire_file,
     reports,
 )
-from handlers.filters import AnyAdmin, RegionalAdmin
+from handlers.filters import PRIVATE, AnyAdmin, RegionalAdmin
 
 
 def build_router() -> Router:
     """Broadcasts for regional and territorial admins; the directory for regional admins."""
     admin = Router(name="admin")
-    admin.message.filter(F.chat.type == "private", AnyAdmin())
+    admin.message.filter(PRIVATE, AnyAdmin())
     admin.callback_query.filter(AnyAdmin())
 
     regional = Router(name="admin.regional")

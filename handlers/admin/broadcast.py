@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from aiogram import Bot, F, Router
 from aiogram.enums import ContentType
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from handlers.admin import broadcast_views as views
 from handlers.callbacks import BcCB, BcStep
+from handlers.filters import NOT_COMMAND, TYPED
 from handlers.states import BroadcastCompose
 from handlers.ui import show
 from models import Audience, Broadcast, BroadcastKind, OrgLevel
@@ -344,10 +345,8 @@ def router() -> Router:
     """This module's handlers on a fresh router (one per dispatcher)."""
     r = Router(name=__name__)
     r.message.register(cmd_broadcast, Command("broadcast"))
-    r.message.register(on_source_message, BroadcastCompose.message, ~F.text.startswith("/"))
-    r.message.register(
-        on_schedule_time, BroadcastCompose.schedule_time, F.text, ~F.text.startswith("/")
-    )
+    r.message.register(on_source_message, StateFilter(BroadcastCompose.message), NOT_COMMAND)
+    r.message.register(on_schedule_time, StateFilter(BroadcastCompose.schedule_time), TYPED)
     steps: dict[BcStep, Callable[..., Awaitable[None]]] = {
         BcStep.KIND: on_kind,
         BcStep.TOPIC: on_topic,

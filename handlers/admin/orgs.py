@@ -10,6 +10,7 @@ from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, Document, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.filters import When
 from models import OrgLevel
 from services import orgs
 from texts import ru
@@ -42,7 +43,7 @@ def _is_directory_file(document: Document) -> bool:
 
 async def on_directory_file(message: Message, bot: Bot, session: AsyncSession) -> None:
     document = message.document
-    assert document is not None  # guaranteed by the F.document filter
+    assert document is not None  # guaranteed by the When(F.document) filter
     name = document.file_name or "файл"
     if not _is_directory_file(document):
         await message.answer(ru.ORGS_BAD_TYPE)
@@ -80,5 +81,5 @@ def router() -> Router:
     """This module's handlers on a fresh router (one per dispatcher)."""
     r = Router(name=__name__)
     r.message.register(cmd_orgs, Command("orgs"))
-    r.message.register(on_directory_file, F.document)
+    r.message.register(on_directory_file, When(F.document))
     return r

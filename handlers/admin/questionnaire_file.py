@@ -8,6 +8,7 @@ from aiogram import Bot, F, Router
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.filters import When
 from services.monitoring import versions
 from services.monitoring.questionnaire import QuestionnaireError, load_questionnaire
 from texts import ru
@@ -49,5 +50,7 @@ async def on_questionnaire_file(message: Message, bot: Bot, session: AsyncSessio
 def router() -> Router:
     """This module's handlers on a fresh router (one per dispatcher)."""
     r = Router(name=__name__)
-    r.message.register(on_questionnaire_file, F.document.file_name.regexp(r"(?i)^.+\.ya?ml$"))
+    r.message.register(
+        on_questionnaire_file, When(F.document.file_name.regexp(r"(?i)^.+\.ya?ml$"))
+    )
     return r

@@ -1,15 +1,15 @@
 """Member-facing routers: everything a person does in a private chat with the bot."""
 
-from aiogram import F, Router
+from aiogram import Router
 
-from handlers.filters import Registered
+from handlers.filters import PRIVATE, Registered
 from handlers.member import account, help, news, org_picker, profile, start, topics
 
 
 def build_router() -> Router:
     """Private chats only; steps after consent require a registered person."""
     member = Router(name="member")
-    member.message.filter(F.chat.type == "private")
+    member.message.filter(PRIVATE)
     # /start, /help, /stop and /forget also answer people who are not registered (yet).
     member.include_routers(start.router(), help.router(), account.router())
 

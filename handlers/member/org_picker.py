@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from handlers import keyboards
 from handlers.callbacks import Flow, OrgAction, OrgCB
+from handlers.filters import TYPED
 from handlers.member import screens
 from handlers.states import OrgSearch
 from handlers.ui import show
@@ -131,5 +133,5 @@ def router() -> Router:
     r.callback_query.register(on_territory_opened, OrgCB.filter(F.action == OrgAction.OPEN))
     r.callback_query.register(on_org_picked, OrgCB.filter(F.action == OrgAction.PICK))
     r.callback_query.register(on_org_skipped, OrgCB.filter(F.action == OrgAction.SKIP))
-    r.message.register(on_org_search, OrgSearch.typing, F.text, ~F.text.startswith("/"))
+    r.message.register(on_org_search, StateFilter(OrgSearch.typing), TYPED)
     return r

@@ -10,13 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from handlers.callbacks import QCB, QAction
+from handlers.filters import TYPED
 from handlers.officer import views
 from handlers.states import Answering
 from handlers.ui import show
@@ -345,7 +346,7 @@ def router() -> Router:
     """This module's handlers on a fresh router (one per dispatcher)."""
     r = Router(name=__name__)
     r.message.register(cmd_anketa, Command("anketa"))
-    r.message.register(on_typed_answer, Answering.question, F.text, ~F.text.startswith("/"))
+    r.message.register(on_typed_answer, StateFilter(Answering.question), TYPED)
     r.callback_query.register(on_org_chosen, QCB.filter(F.action == QAction.ORG))
     r.callback_query.register(on_button, QCB.filter(F.action != QAction.ORG))
     return r

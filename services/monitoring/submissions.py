@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import Insert, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -70,26 +70,61 @@ async def officer_orgs(session: AsyncSession, person: Person) -> list[Organizati
     return list(rows)
 
 
+# The statements of the answer path are built once, with bound parameters: every update of
+# an officer's conversation runs them, and building one costs more than running it
+# (`python -m bench.questionnaire --profile`). SQLAlchemy compiles each once per engine.
+_EARLIER_SUBMISSION = (
+    select(Submission.id)
+    .join(Campaign, Campaign.id == Submission.campaign_id)
+    .where(
+        Submission.org_id == bindparam("org_id"),
+        (Campaign.year * 10 + Campaign.quarter) < bindparam("period"),
+    )
+    .order_by(Campaign.year.desc(), Campaign.quarter.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_ANSWERS_NOW_AND_BEFORE = select(Answer.submission_id, Answer.question_id, Answer.value).where(
+    or_(
+        Answer.submission_id == bindparam("submission_id"),
+        Answer.submission_id == _EARLIER_SUBMISSION,
+    )
+)
+_WORKSPACE = (
+    select(
+        Submission, Campaign, Organization, QuestionnaireRow.id, QuestionnaireRow.definition_hash
+    )
+    .join(Campaign, Campaign.id == Submission.campaign_id)
+    .join(Organization, Organization.id == Submission.org_id)
+    .join(QuestionnaireRow, QuestionnaireRow.id == Campaign.questionnaire_id)
+    .where(Submission.id == bindparam("submission_id"))
+)
+# Core statements on the table: the values come with each execution, typed by the columns.
+_ANSWER_TABLE = Answer.metadata.tables[Answer.__tablename__]
+_UPDATE_ANSWER = update(_ANSWER_TABLE).where(
+    _ANSWER_TABLE.c.submission_id == bindparam("key_submission_id"),
+    _ANSWER_TABLE.c.question_id == bindparam("key_question_id"),
+)
+_INSERT_ANSWER_IF_ABSENT: dict[str, Insert] = {
+    dialect: insert(_ANSWER_TABLE).on_conflict_do_nothing(
+        index_elements=["submission_id", "question_id"]
+    )
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
+
+
 async def _answers_now_and_before(
     session: AsyncSession, submission: Submission, campaign: Campaign
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The submission's answers, and the organisation's in the latest earlier campaign (for
     «Как в прошлом квартале»), in one query: this runs on every answer an officer gives."""
-    earlier = (
-        select(Submission.id)
-        .join(Campaign, Campaign.id == Submission.campaign_id)
-        .where(
-            Submission.org_id == submission.org_id,
-            (Campaign.year * 10 + Campaign.quarter) < campaign.year * 10 + campaign.quarter,
-        )
-        .order_by(Campaign.year.desc(), Campaign.quarter.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
     rows = await session.execute(
-        select(Answer.submission_id, Answer.question_id, Answer.value).where(
-            or_(Answer.submission_id == submission.id, Answer.submission_id == earlier)
-        )
+        _ANSWERS_NOW_AND_BEFORE,
+        {
+            "submission_id": submission.id,
+            "org_id": submission.org_id,
+            "period": campaign.year * 10 + campaign.quarter,
+        },
     )
     now: dict[str, Any] = {}
     before: dict[str, Any] = {}
@@ -116,27 +151,19 @@ async def _get_or_create(session: AsyncSession, campaign: Campaign, org_id: int)
     return submission
 
 
-async def _workspace(session: AsyncSession, condition: ColumnElement[bool]) -> Workspace | None:
-    """The submission matching `condition` with its campaign, organisation, questionnaire and
-    answers: two queries."""
-    found = (
-        await session.execute(
-            select(Submission, Campaign, Organization, QuestionnaireRow)
-            .join(Campaign, Campaign.id == Submission.campaign_id)
-            .join(Organization, Organization.id == Submission.org_id)
-            .join(QuestionnaireRow, QuestionnaireRow.id == Campaign.questionnaire_id)
-            .where(condition)
-        )
-    ).first()
+async def _workspace(session: AsyncSession, submission_id: int) -> Workspace | None:
+    """The submission with its campaign, organisation, questionnaire and answers: two queries
+    (the questionnaire's definition is parsed once per version, see `versions`)."""
+    found = (await session.execute(_WORKSPACE, {"submission_id": submission_id})).first()
     if found is None:
         return None
-    submission, campaign, org, row = found
+    submission, campaign, org, questionnaire_id, digest = found
     answers, previous = await _answers_now_and_before(session, submission, campaign)
     return Workspace(
         submission=submission,
         campaign=campaign,
         org=org,
-        questionnaire=versions.definition(row),
+        questionnaire=await versions.definition_of(session, questionnaire_id, digest),
         answers=answers,
         previous=previous,
     )
@@ -154,7 +181,7 @@ async def open_for(
     if not campaigns.is_accepting(campaign, now):
         return Refusal.CLOSED
     submission = await _get_or_create(session, campaign, org_id)
-    space = await _workspace(session, Submission.id == submission.id)
+    space = await _workspace(session, submission.id)
     assert space is not None
     return space
 
@@ -166,7 +193,7 @@ async def load(
 
     `roles` were read from the database at the start of this update (bot/middlewares.py).
     """
-    space = await _workspace(session, Submission.id == submission_id)
+    space = await _workspace(session, submission_id)
     if space is None or space.org.id not in roles.officer_of:
         return Refusal.NOT_OFFICER
     if not campaigns.is_accepting(space.campaign, now):
@@ -190,8 +217,8 @@ async def save_answer(
     second, meeting it, changes it as if it came a moment later (last answer wins; after
     submitting, the change is in the audit trail).
     """
-    values = {"value": value, "answered_by_person_id": person.id, "answered_at": now}
     key = {"submission_id": space.submission.id, "question_id": question.id}
+    values = {"value": value, "answered_by_person_id": person.id, "answered_at": now}
     if question.id not in space.answers:
         inserted = await _insert_if_absent(session, {**key, **values})
         if not inserted:  # a colleague's answer landed after this update read the submission
@@ -216,7 +243,10 @@ async def save_answer(
                 changed_at=now,
             )
         )
-    await session.execute(update(Answer).filter_by(**key).values(values))
+    await session.execute(
+        _UPDATE_ANSWER,
+        {"key_submission_id": key["submission_id"], "key_question_id": question.id, **values},
+    )
     await session.commit()
     space.answers[question.id] = value
 
@@ -224,13 +254,8 @@ async def save_answer(
 async def _insert_if_absent(session: AsyncSession, values: dict[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING (both SQLite and PostgreSQL have it): False when the
     answer already exists. No rollback, so the update's loaded objects stay usable."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    insert = postgresql_insert if postgres else sqlite_insert
-    result = await session.execute(
-        insert(Answer)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["submission_id", "question_id"])
-    )
+    statement = _INSERT_ANSWER_IF_ABSENT[session.get_bind().dialect.name]
+    result = await session.execute(statement, values)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -58,4 +58,14 @@ def definition(row: QuestionnaireRow) -> Questionnaire:
     return parsed
 
 
+async def definition_of(session: AsyncSession, row_id: int, digest: str) -> Questionnaire:
+    """`definition` of the row with that id and hash, read from the database only the first
+    time: the answer path loads the hash alone, not the definition's JSON."""
+    parsed = _PARSED.get(digest)
+    if parsed is None:
+        row = await session.get_one(QuestionnaireRow, row_id)
+        parsed = definition(row)
+    return parsed
+
+
 _PARSED: dict[str, Questionnaire] = {}  # by content hash; a handful of versions in a lifetime
