@@ -1,4 +1,4 @@
-"""aiogram's HTTP session, with the parsed response models kept alive.
+"""aiogram's HTTP session: the parsed response models kept alive, and JSON request bodies.
 
 aiogram parses every Bot API answer with the pydantic generic `Response[T]`, where T is the
 method's result type. pydantic caches each parametrisation in a weak-value dictionary, so
@@ -6,6 +6,11 @@ once the garbage collector has run, the next call builds the model anew: about 4
 per Bot API call, a third of what a questionnaire answer costs (measured with
 `python -m bench.questionnaire --breakdown`). Holding one strong reference per result type
 (a few dozen at most) makes pydantic's own cache hit every time.
+
+aiogram also sends every request as a form: each keyboard is dumped to JSON and then
+percent-encoded, and each form gets a multipart writer with a random boundary. A request
+without a file goes out as one JSON body instead, which the Bot API accepts the same way
+(https://core.telegram.org/bots/api#making-requests); uploads keep aiogram's form.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+from aiohttp import BytesPayload, FormData
 
 _KEPT: dict[Any, type[Any]] = {}
 
@@ -32,3 +38,17 @@ class ApiSession(AiohttpSession):
         if returning not in _KEPT:
             _KEPT[returning] = Response[returning]  # type: ignore[valid-type]
         return super().check_response(bot, method, status_code, content)
+
+    # aiohttp posts a payload as readily as a form; aiogram's signature names only the form.
+    def build_form_data(  # type: ignore[override]
+        self, bot: Bot, method: TelegramMethod[TelegramType]
+    ) -> FormData | BytesPayload:
+        files: dict[str, Any] = {}
+        body = {}
+        for key, value in method.model_dump(warnings=False).items():
+            prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
+            if prepared is not None and prepared != "":  # what aiogram's form leaves out
+                body[key] = prepared
+        if files:
+            return super().build_form_data(bot, method)
+        return BytesPayload(self.json_dumps(body).encode(), content_type="application/json")
