@@ -129,6 +129,12 @@ class QCB(CallbackData, prefix="q"):
     qi: int = -1  # the question's index in the questionnaire
     ci: int = -1  # the choice's index (yes/no: 1/0)
 
+    @classmethod
+    def packed(cls, action: QAction, sub: int, qi: int = -1, ci: int = -1) -> str:
+        """`QCB(...).pack()` without building the model: a questionnaire screen has up to a
+        dozen buttons, and each officer's update draws one."""
+        return f"{cls.__prefix__}:{action.value}:{sub}:{qi}:{ci}"
+
 
 class MonAction(StrEnum):
     """An admin's buttons on the monitoring table."""

@@ -3,7 +3,7 @@
 Every filter here is a coroutine. aiogram runs a plain callable filter (an `F…` rule or a bare
 `State` among them) in a worker thread with `asyncio.to_thread`, a thread hop for each check
 of each update; `When` and `StateFilter` check the same on the event loop.
-`tests/test_filters.py` keeps it so for every handler.
+`tests/test_dispatch_speed.py` keeps it so for every handler.
 """
 
 from __future__ import annotations

@@ -31,9 +31,7 @@ TIME_FORMAT = "%d.%m.%Y %H:%M"
 
 
 def _b(text: str, action: QAction, sub: int, qi: int = -1, ci: int = -1) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=text, callback_data=QCB(action=action, sub=sub, qi=qi, ci=ci).pack()
-    )
+    return InlineKeyboardButton(text=text, callback_data=QCB.packed(action, sub, qi, ci))
 
 
 def choose_org(orgs: Sequence[Organization]) -> Screen:

@@ -1,4 +1,5 @@
-"""Every handler and filter the dispatcher walks is a coroutine.
+"""What keeps an update cheap to dispatch: every handler and filter the dispatcher walks is a
+coroutine, and the questionnaire's buttons are packed without a model.
 
 aiogram runs a plain callable (an `F…` rule, a bare `State`, a sync handler) in a worker thread
 with `asyncio.to_thread`: a thread hop for each check of each update, which under load waits
@@ -64,3 +65,14 @@ async def test_when_filters_keep_their_meaning() -> None:
     assert await NOT_COMMAND(_message("текст"))
     assert await NOT_COMMAND(_message(None))  # a photo or a document: no text at all
     assert not await NOT_COMMAND(_message("/cancel"))
+
+
+def test_questionnaire_buttons_pack_as_aiogram_does() -> None:
+    """`QCB.packed` (the questionnaire's fast path) writes what `QCB(...).pack()` writes."""
+    from handlers.callbacks import QCB, QAction
+
+    for action in QAction:
+        for sub, qi, ci in ((1, -1, -1), (123456, 13, 0), (7, 0, 11)):
+            packed = QCB.packed(action, sub, qi, ci)
+            assert packed == QCB(action=action, sub=sub, qi=qi, ci=ci).pack()
+            assert QCB.unpack(packed) == QCB(action=action, sub=sub, qi=qi, ci=ci)
