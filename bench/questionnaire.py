@@ -9,10 +9,13 @@
 A fresh SQLite database (migrated with bot.migrate) gets the sample Kursk directory, N
 registered officers, each of a distinct territorial or primary organisation (398 of them: past
 that, two officers share an organisation and so one submission), and an open campaign. The
-real `Application` is built against the in-repo fake Bot API (in process, no latency), but
-nothing polls: every officer's updates are fed to the dispatcher directly
-(`dispatcher.feed_update`, the way polling hands them over: at most UPDATE_CONCURRENCY at
-once, the others wait for a slot) and each call is timed. One more
+real `Application` is built against the in-repo fake Bot API, which runs in a process of its
+own (`python -m fakeapi`, no added latency) as Telegram does: its work is not the bot's. Nothing
+polls: every officer's updates are made here, parsed into aiogram's `Update` as polling
+parses them, and fed to the dispatcher directly (`dispatcher.feed_update`, the way polling
+hands them over: at most UPDATE_CONCURRENCY at once, the others wait for a slot), and each
+call is timed. What each officer's chat shows is read from the bot's own Bot API calls (every
+message it sends or edits, as the fake answers them). One more
 officer, of the regional organisation, goes through the whole questionnaire first, untimed, so
 that first-use costs (pydantic schemas, SQL compilation) are not measured.
 
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import gc
 import itertools
@@ -45,29 +49,36 @@ import logging
 import math
 import pstats
 import random
+import re
 import resource
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiogram.types import Update
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import InlineKeyboardMarkup, Message, Update
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.machine import calibration
 from bot import migrate
-from bot.app import Application
+from bot.app import Application, settle_heap
 from bot.config import Settings
 from bot.scheduler import schedule_of
-from fakeapi import ChatMessage, FakeTelegram, FakeUser
 from handlers.callbacks import QCB, QAction
 from models import (
     Answer,
@@ -85,7 +96,8 @@ from services.monitoring.questionnaire import Questionnaire
 from texts import ru
 
 TOKEN = "123456:BENCH"
-SAMPLE_ORGS = Path(__file__).resolve().parent.parent / "samples" / "kursk_orgs.csv"
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_ORGS = ROOT / "samples" / "kursk_orgs.csv"
 FIRST_TELEGRAM_ID = 20_000_000
 # One more officer, of the regional organisation, answers first and untimed: the first use of
 # every handler, model and query (pydantic schemas, SQL compilation) is not what is measured.
@@ -220,6 +232,8 @@ class Figures:
     cpu_seconds: float = 0.0  # the process's, every thread, while the officers answered
     loop_cpu_seconds: float = 0.0  # the event loop's thread alone (not aiosqlite's threads)
     gc_seconds: float = 0.0  # in the cyclic garbage collector, any thread
+    gc_longest_s: float = 0.0  # its longest single collection
+    gc_full: int = 0  # its collections of the oldest generation
     calibration_s: float = 0.0  # bench.machine.calibration() just before: the machine's pace
 
 
@@ -238,29 +252,116 @@ class ErrorCounter(logging.Handler):
         self.first.setdefault(kind, record)
 
 
+@dataclass(frozen=True)
+class Officer:
+    """A Telegram user as updates carry them."""
+
+    id: int
+    first_name: str
+
+    @property
+    def user(self) -> dict[str, Any]:
+        return {"id": self.id, "is_bot": False, "first_name": self.first_name}
+
+    @property
+    def chat(self) -> dict[str, Any]:
+        return {"id": self.id, "type": "private", "first_name": self.first_name}
+
+
+Buttons = tuple[tuple[tuple[str, str | None], ...], ...]  # rows of (text, callback data)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A bot message as the officer sees it."""
+
+    message_id: int
+    date: int
+    text: str | None
+    buttons: Buttons
+
+    @property
+    def questionnaire_buttons(self) -> list[QCB]:
+        return [
+            QCB.unpack(data)
+            for row in self.buttons
+            for _, data in row
+            if data is not None and data.startswith(f"{QCB.__prefix__}:")
+        ]
+
+
+class Screens(BaseRequestMiddleware):
+    """What each chat shows, from every message the bot sends or edits, as the Bot API
+    returned it: the fake runs in another process, so the officers read their screens here.
+
+    Only what the script reads is kept, as plain tuples: the newest message with questionnaire
+    buttons, and later versions of it. Holding every aiogram `Message` of 700 chats would give
+    the garbage collector half a million objects to walk that the bot itself does not have.
+    """
+
+    def __init__(self) -> None:
+        self.chats: dict[int, dict[int, Shown]] = {}
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        result = await make_request(bot, method)
+        if isinstance(result, Message):
+            self._record(result)
+        return result
+
+    def _record(self, message: Message) -> None:
+        markup = message.reply_markup
+        buttons: Buttons = ()
+        if isinstance(markup, InlineKeyboardMarkup):
+            buttons = tuple(
+                tuple((b.text, b.callback_data) for b in row) for row in markup.inline_keyboard
+            )
+        shown = Shown(message.message_id, int(message.date.timestamp()), message.text, buttons)
+        chat = self.chats.setdefault(message.chat.id, {})
+        if shown.message_id in chat:
+            chat[shown.message_id] = shown  # an edit
+        elif shown.questionnaire_buttons:  # a new screen: the older ones are history
+            chat.clear()
+            chat[shown.message_id] = shown
+
+    def message(self, chat_id: int, message_id: int) -> Shown | None:
+        return self.chats.get(chat_id, {}).get(message_id)
+
+    def screen(self, chat_id: int) -> tuple[Shown, list[QCB]] | None:
+        """The newest bot message with questionnaire buttons, and those buttons unpacked."""
+        for shown in self.chats.get(chat_id, {}).values():
+            buttons = shown.questionnaire_buttons
+            if buttons:
+                return shown, buttons
+        return None
+
+
 class Driver:
-    """Builds officers' updates the way the fake does and feeds them to the dispatcher."""
+    """Makes officers' updates as Telegram would send them and feeds them to the dispatcher."""
 
     def __init__(
         self,
         app: Application,
-        fake: FakeTelegram,
+        screens: Screens,
         figures: Figures,
         breakdown: Breakdown | None = None,
     ) -> None:
         self.app = app
-        self.fake = fake
+        self.screens = screens
         self.figures = figures
         self.breakdown = breakdown
         self._update_ids = itertools.count(1)
+        self._ids = itertools.count(10_000_000)  # officers' message and callback query ids
         # Polling hands the dispatcher at most this many updates at once (bot/app.py); the
         # rest wait for a slot, here as there.
         self._slots = asyncio.Semaphore(app.settings.update_concurrency)
 
     async def feed(self, body: dict[str, Any], *, timed: bool) -> None:
-        query = body.get("callback_query")
-        if query is not None:
-            self.fake.api.open_callback_ids.add(str(query["id"]))  # so the bot may answer it
+        # Parsed here as polling parses what getUpdates returns: the bot's cost, not timed.
         update = Update.model_validate(
             {"update_id": next(self._update_ids), **body}, context={"bot": self.app.bot}
         )
@@ -279,30 +380,46 @@ class Driver:
             self.figures.latencies.append(finished - started)
             self.figures.totals.append(finished - arrived)
 
-    async def type(self, user: FakeUser, text: str, *, timed: bool = True) -> None:
-        await self.feed(self.fake._factory.text_message(user, text), timed=timed)
+    async def type(self, officer: Officer, text: str, *, timed: bool = True) -> None:
+        message: dict[str, Any] = {
+            "message_id": next(self._ids),
+            "from": officer.user,
+            "chat": officer.chat,
+            "date": int(time.time()),
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        await self.feed({"message": message}, timed=timed)
 
-    async def press(self, user: FakeUser, message: ChatMessage, data: str) -> None:
-        attached = self.fake.api.message_dict(message)
-        await self.feed(self.fake._factory.callback_query(user, data, attached), timed=True)
-
-
-def screen_of(fake: FakeTelegram, chat_id: int) -> tuple[ChatMessage, list[QCB]] | None:
-    """The newest bot message with questionnaire buttons, and those buttons unpacked."""
-    for message in reversed(fake.messages(chat_id)):
-        buttons = [
-            QCB.unpack(data)
-            for row in message.buttons
-            for _, data in row
-            if data is not None and data.startswith(f"{QCB.__prefix__}:")
-        ]
-        if buttons:
-            return message, buttons
-    return None
+    async def press(self, officer: Officer, message: Shown, data: str) -> None:
+        bot_user = self.app.bot.id
+        attached = {
+            "message_id": message.message_id,
+            "from": {"id": bot_user, "is_bot": True, "first_name": "bot"},
+            "chat": officer.chat,
+            "date": message.date,
+            "text": message.text,
+            "reply_markup": {
+                "inline_keyboard": [
+                    [{"text": text, "callback_data": data} for text, data in row]
+                    for row in message.buttons
+                ]
+            },
+        }
+        query = {
+            "id": str(next(self._ids)),
+            "from": officer.user,
+            "chat_instance": str(-officer.id),
+            "data": data,
+            "message": attached,
+        }
+        await self.feed({"callback_query": query}, timed=True)
 
 
 def next_move(
-    questionnaire: Questionnaire, message: ChatMessage, buttons: list[QCB], today: date
+    questionnaire: Questionnaire, message: Shown, buttons: list[QCB], today: date
 ) -> tuple[str, str] | None:
     """("press", callback data) or ("type", text) for the screen; None when finished."""
     actions = {b.action: b for b in buttons}
@@ -340,7 +457,7 @@ def next_move(
 async def officer(
     driver: Driver,
     questionnaire: Questionnaire,
-    user: FakeUser,
+    person: Officer,
     think: float,
     rng: random.Random,
     today: date,
@@ -350,9 +467,9 @@ async def officer(
     for _ in range(MAX_STEPS):
         if think:  # before /anketa too: the officers start spread over the first pause
             await asyncio.sleep(think * rng.uniform(0.5, 1.5))
-        found = screen_of(driver.fake, user.id)
+        found = driver.screens.screen(person.id)
         if found is None:
-            await driver.type(user, "/anketa", timed=False)
+            await driver.type(person, "/anketa", timed=False)
             continue
         message, buttons = found
         move = next_move(questionnaire, message, buttons, today)
@@ -360,14 +477,44 @@ async def officer(
             return
         kind, payload = move
         if kind == "press":
-            await driver.press(user, message, payload)
+            await driver.press(person, message, payload)
         else:
-            await driver.type(user, payload)
+            await driver.type(person, payload)
         if payload.startswith(f"{QCB.__prefix__}:{QAction.SUBMIT.value}:"):
-            shown = driver.fake.message(user.id, message.message_id)
-            if shown is None or shown.find_button(ru.Q_SUBMIT) is None:
+            shown = driver.screens.message(person.id, message.message_id)
+            if shown is None or not any(
+                text == ru.Q_SUBMIT for row in shown.buttons for text, _ in row
+            ):
                 return  # submitted (else the error left «Отправить» there: press it again)
-    driver.figures.stuck.append(f"{user.id}: still answering after {MAX_STEPS} updates")
+    driver.figures.stuck.append(f"{person.id}: still answering after {MAX_STEPS} updates")
+
+
+@contextlib.asynccontextmanager
+async def fake_telegram() -> AsyncIterator[str]:
+    """`python -m fakeapi` in a process of its own, for as long as the block runs; its URL."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fakeapi",
+        "--port",
+        "0",
+        "--token",
+        TOKEN,
+        "--any-callback-query",
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+        found = re.search(r"(http://\S+)", line)
+        if found is None:
+            raise SystemExit(f"python -m fakeapi did not start: {line!r}")
+        yield found.group(1)
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
 
 
 # --- measuring -------------------------------------------------------------------------------
@@ -445,6 +592,8 @@ class GcTimer:
 
     def __init__(self) -> None:
         self.seconds: dict[int, float] = {}
+        self.longest = 0.0  # the longest single collection: the event loop stands still
+        self.full = 0  # collections of the oldest generation
         self._started = 0.0
         gc.callbacks.append(self._on_gc)
 
@@ -454,6 +603,8 @@ class GcTimer:
         else:
             spent = time.perf_counter() - self._started
             self.seconds[info["generation"]] = self.seconds.get(info["generation"], 0.0) + spent
+            self.longest = max(self.longest, spent)
+            self.full += info["generation"] == 2
 
     def stop(self) -> None:
         gc.callbacks.remove(self._on_gc)
@@ -543,70 +694,77 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             raise SystemExit(f"{path} exists: the benchmark needs a new database")
         url = f"sqlite+aiosqlite:///{path}"
         await migrate.upgrade_async(url)
-        fake = FakeTelegram(token=TOKEN, record_calls=False, strict=False)
-        await fake.start()
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            bot_token=TOKEN,  # type: ignore[arg-type]
-            database_url=url,
-            telegram_api_url=fake.base_url,
-            throttle_rate=1_000_000,  # the flood guard must not drop benchmark updates
-            log_level="WARNING",
-        )
-        app = Application.build(settings)
-        sessions = app.session_factory
-        figures = Figures()
-        errors = ErrorCounter(figures)
-        error_log = logging.getLogger("handlers.errors")
-        error_log.addHandler(errors)
-        error_log.propagate = False  # counted here; one traceback is shown at the end
-        try:
-            officers = await seed(sessions, settings, args.officers, rng)
-            questionnaire = await questionnaire_of(sessions)
-            driver = Driver(app, fake, figures)
-            today = utcnow().astimezone(settings.tz).date()
-            users = [FakeUser(id=t, first_name=f"О{t - FIRST_TELEGRAM_ID}") for t in officers]
-            warm_up = users.pop(0)
-            assert warm_up.id == WARM_UP_ID
-            await officer(driver, questionnaire, warm_up, 0.0, rng, today)
-            figures.latencies.clear()
-            figures.totals.clear()
-            sql = SqlCounter(app)
-            collector = GcTimer()
-            if args.breakdown:
-                driver.breakdown = Breakdown()
-                driver.breakdown.install()
-            conversations = [
-                officer(
-                    driver, questionnaire, user, args.think, random.Random(rng.random()), today
-                )
-                for user in users
-            ]
-            profiler = cProfile.Profile() if args.profile else None
-            figures.calibration_s = calibration()
-            started, cpu_started = time.perf_counter(), time.process_time()
-            loop_cpu_started = time.thread_time()
-            if profiler is not None:
-                profiler.enable()
-            unfinished = await answer_all(conversations, args.time_limit)
-            if profiler is not None:
-                profiler.disable()
-            seconds = time.perf_counter() - started
-            figures.cpu_seconds = time.process_time() - cpu_started
-            figures.loop_cpu_seconds = time.thread_time() - loop_cpu_started
-            collector.stop()
-            figures.gc_seconds = sum(collector.seconds.values())
-            counts = Counter(sql.counts)
-            figures.unfinished = unfinished
-            if unfinished:
-                figures.stuck.append(f"{unfinished} officers still answering at the time limit")
-                problems = []
-            else:
-                problems = await verify(sessions, questionnaire, officers)
-        finally:
-            error_log.removeHandler(errors)
-            await app.close()
-            await fake.stop()
+        async with fake_telegram() as api_url:
+            return await measure(args, url, api_url, rng)
+
+
+async def measure(
+    args: argparse.Namespace, url: str, api_url: str, rng: random.Random
+) -> dict[str, Any]:
+    """`run` with the database migrated and the fake Bot API up."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=TOKEN,  # type: ignore[arg-type]
+        database_url=url,
+        telegram_api_url=api_url,
+        throttle_rate=1_000_000,  # the flood guard must not drop benchmark updates
+        log_level="WARNING",
+    )
+    app = Application.build(settings)
+    settle_heap()  # as `run_polling` does before the first update
+    screens = Screens()
+    app.bot.session.middleware(screens)
+    sessions = app.session_factory
+    figures = Figures()
+    errors = ErrorCounter(figures)
+    error_log = logging.getLogger("handlers.errors")
+    error_log.addHandler(errors)
+    error_log.propagate = False  # counted here; one traceback is shown at the end
+    try:
+        officers = await seed(sessions, settings, args.officers, rng)
+        questionnaire = await questionnaire_of(sessions)
+        driver = Driver(app, screens, figures)
+        today = utcnow().astimezone(settings.tz).date()
+        users = [Officer(id=t, first_name=f"О{t - FIRST_TELEGRAM_ID}") for t in officers]
+        warm_up = users.pop(0)
+        assert warm_up.id == WARM_UP_ID
+        await officer(driver, questionnaire, warm_up, 0.0, rng, today)
+        figures.latencies.clear()
+        figures.totals.clear()
+        sql = SqlCounter(app)
+        collector = GcTimer()
+        if args.breakdown:
+            driver.breakdown = Breakdown()
+            driver.breakdown.install()
+        conversations = [
+            officer(driver, questionnaire, user, args.think, random.Random(rng.random()), today)
+            for user in users
+        ]
+        profiler = cProfile.Profile() if args.profile else None
+        figures.calibration_s = calibration()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        loop_cpu_started = time.thread_time()
+        if profiler is not None:
+            profiler.enable()
+        unfinished = await answer_all(conversations, args.time_limit)
+        if profiler is not None:
+            profiler.disable()
+        seconds = time.perf_counter() - started
+        figures.cpu_seconds = time.process_time() - cpu_started
+        figures.loop_cpu_seconds = time.thread_time() - loop_cpu_started
+        collector.stop()
+        figures.gc_seconds = sum(collector.seconds.values())
+        figures.gc_longest_s, figures.gc_full = collector.longest, collector.full
+        counts = Counter(sql.counts)
+        figures.unfinished = unfinished
+        if unfinished:
+            figures.stuck.append(f"{unfinished} officers still answering at the time limit")
+            problems = []
+        else:
+            problems = await verify(sessions, questionnaire, officers)
+    finally:
+        error_log.removeHandler(errors)
+        await app.close()
     if profiler is not None:
         stats = pstats.Stats(profiler, stream=sys.stderr)
         stats.sort_stats("tottime").print_stats(40)
@@ -652,6 +810,8 @@ def report(
         "cpu_ms_per_update": round(figures.cpu_seconds * 1000 / updates, 1),
         "loop_cpu_ms_per_update": round(figures.loop_cpu_seconds * 1000 / updates, 1),
         "gc_ms_per_update": round(figures.gc_seconds * 1000 / updates, 1),
+        "gc_longest_ms": round(figures.gc_longest_s * 1000, 1),
+        "gc_full": figures.gc_full,
         "calibration_s": round(figures.calibration_s, 3),
         "verified": figures.verified,
         "unfinished": figures.unfinished,

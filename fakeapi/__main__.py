@@ -60,6 +60,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="fail copies of unknown messages and unknown file_ids",
     )
+    parser.add_argument(
+        "--any-callback-query",
+        action="store_true",
+        help="accept answerCallbackQuery for ids this server did not issue (once each), "
+        "for a client that makes its own updates",
+    )
     parser.add_argument("--stats-every", type=float, default=0.0, metavar="SECONDS")
     args = parser.parse_args(argv)
     if args.blocked_fraction and args.chat_range is None:
@@ -80,6 +86,7 @@ async def serve(args: argparse.Namespace) -> None:
         fake.set_rate_limit(args.rate_limit, args.retry_after, per_chat_limit=args.per_chat_limit)
     if args.latency is not None:
         fake.set_latency(*args.latency)
+    fake.api.any_callback_query = args.any_callback_query
     blocked: set[int] = set()
     if args.chat_range is not None and args.blocked_fraction:
         first, count = args.chat_range

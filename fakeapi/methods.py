@@ -109,6 +109,10 @@ class BotApi:
         self.failures: list[FailureRule] = []
         self.callback_answers: list[JsonDict] = []
         self.open_callback_ids: set[str] = set()
+        # A process that makes its own updates (python -m fakeapi --any-callback-query) has
+        # callback ids this server never issued: each may then be answered once.
+        self.any_callback_query = False
+        self._answered_unknown: set[str] = set()
         self.commands: dict[str, Any] = {}
         handlers: dict[str, Handler] = {
             "getMe": lambda p: self.bot_user,
@@ -498,10 +502,13 @@ class BotApi:
 
     def answer_callback_query(self, params: JsonDict) -> bool:
         query_id = str(params.get("callback_query_id"))
-        if query_id not in self.open_callback_ids:
-            raise bad_request(_INVALID_QUERY)
         # A query can be answered once; a second answer is an error in Telegram too.
-        self.open_callback_ids.discard(query_id)
+        if query_id in self.open_callback_ids:
+            self.open_callback_ids.discard(query_id)
+        elif self.any_callback_query and query_id not in self._answered_unknown:
+            self._answered_unknown.add(query_id)
+        else:
+            raise bad_request(_INVALID_QUERY)
         self.callback_answers.append(params)
         return True
 

@@ -147,6 +147,17 @@ async def test_edit_message_text_rules(fake: FakeTelegram, bot: Bot) -> None:
     assert fake.messages(CHAT, include_deleted=True)[0].deleted
 
 
+async def test_callback_queries_are_answered_once(fake: FakeTelegram, bot: Bot) -> None:
+    with pytest.raises(TelegramBadRequest, match="query ID is invalid"):
+        await bot.answer_callback_query("made-up")
+
+    # For a client that makes its own updates (the questionnaire benchmark): any id, once.
+    fake.api.any_callback_query = True
+    assert await bot.answer_callback_query("made-up")
+    with pytest.raises(TelegramBadRequest, match="query ID is invalid"):
+        await bot.answer_callback_query("made-up")
+
+
 async def test_content_validation(fake: FakeTelegram, bot: Bot) -> None:
     with pytest.raises(TelegramBadRequest, match="message is too long"):
         await bot.send_message(CHAT, "x" * 4097)
