@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.scheduler import schedule_of
+from bot.scheduler import MONITORING_SWEEP_JOB, schedule_of
 from fakeapi import FakeTelegram, FakeUser
 from models import Answer, AnswerChange, Campaign, Submission, SubmissionStatus, utcnow
 from services.monitoring import campaigns
 from tests.conftest import RunningBot
-from tests.helpers import add_member, button_texts, grant, screen
+from tests.helpers import add_member, button_texts, eventually, grant, screen
 from texts import ru
 
 pytestmark = pytest.mark.usefixtures("directory")
@@ -25,8 +25,9 @@ STRANGER = FakeUser(id=500003, first_name="Чужой")
 
 
 @pytest.fixture
-async def campaign(running_bot: RunningBot) -> None:
-    for user, org in ((OFFICER, SCHOOL), (COLLEAGUE, SCHOOL), (STRANGER, "46-29-004")):
+async def campaign(fake: FakeTelegram, running_bot: RunningBot) -> None:
+    officers = ((OFFICER, SCHOOL), (COLLEAGUE, SCHOOL), (STRANGER, "46-29-004"))
+    for user, org in officers:
         await add_member(running_bot.sessions, user.id, org, topics=())
         await grant(running_bot.sessions, user.id, "officer", org)
     now = utcnow()
@@ -39,6 +40,19 @@ async def campaign(running_bot: RunningBot) -> None:
             opens_at=now - timedelta(hours=1),
             deadline=now + timedelta(days=10),
         )
+    # The campaign's prompt goes out with the scheduler's next sweep, and a restart sweeps at
+    # once: let it arrive now, so that it never lands in the middle of a conversation below.
+    assert running_bot.app is not None
+    job = running_bot.app.scheduler.get_job(MONITORING_SWEEP_JOB)
+    assert job is not None
+    job.modify(next_run_time=utcnow())
+    prompt = ru.MON_PROMPT.split("{", 1)[0]
+    await eventually(
+        lambda: all(
+            any((m.text or "").startswith(prompt) for m in fake.messages(user.id))
+            for user, _ in officers
+        )
+    )
 
 
 def text_of(fake: FakeTelegram, user: FakeUser) -> str:
