@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ def _scheduler_hooks(
     return start, stop
 
 
+@functools.cache  # once per process: a later call would also freeze its garbage-to-be
 def settle_heap() -> None:
     """Keep the garbage collector off what startup built, for the life of the process.
 
