@@ -545,7 +545,7 @@ class Breakdown:
         for name in ("get_state", "get_data", "set_state", "set_data"):
             method = getattr(DatabaseStorage, name)
             setattr(DatabaseStorage, name, self._wrap("fsm_storage", method))
-        versions.definition = self._wrap("definition", versions.definition)
+        versions.definition_of = self._wrap("definition", versions.definition_of)
         AiohttpSession.make_request = self._wrap("bot_api", AiohttpSession.make_request)
         pydantic_generics.create_generic_submodel = self._wrap(
             "response_rebuild", pydantic_generics.create_generic_submodel

@@ -220,16 +220,15 @@ async def save_answer(
     key = {"submission_id": space.submission.id, "question_id": question.id}
     values = {"value": value, "answered_by_person_id": person.id, "answered_at": now}
     if question.id not in space.answers:
-        inserted = await _insert_if_absent(session, {**key, **values})
-        if not inserted:  # a colleague's answer landed after this update read the submission
-            colleagues = await session.scalar(select(Answer.value).filter_by(**key))
-        # End the transaction the insert began either way: on SQLite it holds the writer queue,
-        # which the FSM storage's own session needs next.
-        await session.commit()
-        if inserted:
+        if await _insert_if_absent(session, {**key, **values}):
+            await session.commit()
             space.answers[question.id] = value
             return
-        space.answers[question.id] = colleagues
+        # A colleague's answer landed after this update read the submission: it is the old one.
+        space.answers[question.id] = await session.scalar(select(Answer.value).filter_by(**key))
+        # End the transaction the insert began: on SQLite it holds the writer queue, which the
+        # FSM storage's own session needs next (an unchanged answer returns below).
+        await session.commit()
     old = space.answers[question.id]
     if old == value:
         return
