@@ -121,12 +121,13 @@ class Application:
         bot = create_bot(settings)
         dispatcher = create_dispatcher(settings, session_factory)
         worker = DeliveryWorker.from_settings(bot, session_factory, settings, render_progress)
-        scheduler = create_scheduler(settings, session_factory, worker)
+        scheduler, sweep_at_startup = create_scheduler(settings, session_factory, worker)
         # The worker and the scheduler live as long as polling does; handlers get the worker
         # to `wake()` it.
         dispatcher["delivery_worker"] = worker
         dispatcher.startup.register(worker.start)
         start_scheduler, stop_scheduler = _scheduler_hooks(scheduler)
+        dispatcher.startup.register(sweep_at_startup)
         dispatcher.startup.register(start_scheduler)
         dispatcher.shutdown.register(stop_scheduler)
         dispatcher.shutdown.register(worker.stop)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -48,18 +50,29 @@ def create_scheduler(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
     worker: DeliveryWorker,
-) -> AsyncIOScheduler:
+) -> tuple[AsyncIOScheduler, Callable[[], Awaitable[None]]]:
+    """The scheduler, and the sweep to run once at start-up (whatever fell due while the bot
+    was down goes out then, not a minute later).
+
+    APScheduler only says *when to look*, on its own wall clock; *what is due* is decided by
+    the sweep against the one clock (`models.utcnow`), so tests and a faked date agree.
+    """
+    sweep = functools.partial(monitoring_sweep, session_factory, schedule_of(settings), worker)
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     scheduler.add_job(
-        monitoring_sweep,
+        sweep,
         "interval",
         seconds=SWEEP_INTERVAL_SECONDS,
         id=MONITORING_SWEEP_JOB,
-        args=[session_factory, schedule_of(settings), worker],
-        # Right at start-up too: whatever fell due while the bot was down goes out now.
-        next_run_time=utcnow(),
         max_instances=1,
         coalesce=True,
         replace_existing=True,
     )
-    return scheduler
+
+    async def sweep_at_startup() -> None:
+        try:
+            await sweep()
+        except Exception:  # the bot must start all the same; the next sweep tries again
+            logger.exception("Monitoring sweep at start-up failed")
+
+    return scheduler, sweep_at_startup

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,14 @@ from bot.app import Application
 from bot.config import Settings
 from bot.db import create_engine, create_session_factory
 from bot.migrate import upgrade_async
+from bot.scheduler import schedule_of
 from fakeapi import FakeTelegram, FakeUser
+from models.clock import FakeClock, use, utcnow
 
+# The moment every test starts at, unless it sets the clock itself: a Thursday noon in Moscow
+# in May, outside the campaign months, quiet hours and any holiday. No test reads the machine's
+# date (CI runs the suite under faketime on several dates to prove it).
+TEST_NOW = datetime(2026, 5, 14, 9, 0, tzinfo=UTC)
 TOKEN = "123456:TEST-token-for-the-fake-api"
 ADMIN_ID = 900001
 SAMPLE_ORGS = Path(__file__).resolve().parent.parent / "samples" / "kursk_orgs.csv"
@@ -35,6 +42,13 @@ async def _reset_postgres(url: str) -> None:
         await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await connection.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[FakeClock]:
+    """The process clock for the test: set to TEST_NOW, running on from there."""
+    with use(FakeClock(TEST_NOW)) as fake_clock:
+        yield fake_clock
 
 
 @pytest.fixture
@@ -109,6 +123,15 @@ class RunningBot:
     def wake_worker(self) -> None:
         assert self.app is not None
         self.app.worker.wake()
+
+    async def sweep(self, now: datetime | None = None) -> list[int]:
+        """The scheduler's monitoring sweep, run now (at `now` by the clock when given)."""
+        from services.monitoring import campaigns
+
+        async with self.sessions() as session:
+            created = await campaigns.sweep(session, schedule_of(self.settings), now or utcnow())
+        self.wake_worker()
+        return created
 
     async def restart(self) -> None:
         await self.stop()

@@ -41,11 +41,7 @@ async def people(running_bot: RunningBot) -> None:
 
 
 async def sweep(running_bot: RunningBot, now: datetime) -> list[int]:
-    schedule = schedule_of(running_bot.settings)
-    async with running_bot.sessions() as session:
-        created = await campaigns.sweep(session, schedule, now)
-    running_bot.wake_worker()
-    return created
+    return await running_bot.sweep(now)
 
 
 def texts(fake: FakeTelegram, chat_id: int) -> list[str]:

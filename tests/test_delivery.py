@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,7 @@ from models import (
     Topic,
     utcnow,
 )
+from models.clock import FakeClock
 from services.broadcasts import outbox
 from services.broadcasts.progress import ProgressSnapshot
 from services.broadcasts.worker import DeliveryWorker, in_quiet_hours
@@ -182,14 +183,6 @@ async def source_message(fake: FakeTelegram, user: FakeUser, text: str) -> int:
 
 def copies_in(fake: FakeTelegram, chat_id: int) -> list[str]:
     return [m.text or "" for m in fake.messages(chat_id)]
-
-
-def local_clock(hour: int, minute: int = 30) -> Callable[[], datetime]:
-    """A running clock whose Moscow time starts at hour:minute today."""
-    now = datetime.now(UTC)
-    local = now.astimezone(MOSCOW)
-    offset = local.replace(hour=hour, minute=minute) - local
-    return lambda: datetime.now(UTC) + offset
 
 
 # --- fixtures ------------------------------------------------------------------------------
@@ -458,13 +451,15 @@ async def test_news_is_silent_at_night_and_alerts_ring_and_are_pinned(
     session_factory: Sessions,
     workers: WorkerFactory,
     admin_source: tuple[int, list[int]],
+    clock: FakeClock,
     kind: BroadcastKind,
     hour: int,
     silent: bool,
     pinned: bool,
 ) -> None:
+    clock.set(clock.now().astimezone(MOSCOW).replace(hour=hour, minute=30))
     broadcast_id = await queued(session_factory, [FIRST], source=admin_source, kind=kind)
-    worker = workers(quiet_hours=(22, 8), clock=local_clock(hour))
+    worker = workers(quiet_hours=(22, 8))
     await run_until_done(worker, session_factory, broadcast_id)
 
     [copy] = fake.calls_of("copyMessage", chat_id=FIRST)

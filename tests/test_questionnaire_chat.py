@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.scheduler import MONITORING_SWEEP_JOB, schedule_of
+from bot.scheduler import schedule_of
 from fakeapi import FakeTelegram, FakeUser
 from models import Answer, AnswerChange, Campaign, Submission, SubmissionStatus, utcnow
 from services.monitoring import campaigns
@@ -36,16 +36,13 @@ async def campaign(fake: FakeTelegram, running_bot: RunningBot) -> None:
             session,
             schedule_of(running_bot.settings),
             year=2026,
-            quarter=4,
+            quarter=2,  # the quarter of the test clock, May 2026
             opens_at=now - timedelta(hours=1),
             deadline=now + timedelta(days=10),
         )
     # The campaign's prompt goes out with the scheduler's next sweep, and a restart sweeps at
     # once: let it arrive now, so that it never lands in the middle of a conversation below.
-    assert running_bot.app is not None
-    job = running_bot.app.scheduler.get_job(MONITORING_SWEEP_JOB)
-    assert job is not None
-    job.modify(next_run_time=utcnow())
+    await running_bot.sweep()
     prompt = ru.MON_PROMPT.split("{", 1)[0]
     await eventually(
         lambda: all(
@@ -80,7 +77,7 @@ async def test_a_full_questionnaire_with_every_kind_of_answer(
     assert "Вопрос 4 из" in text_of(fake, OFFICER)  # asked again after the error message
     await fake.send_message(OFFICER, "school1-belaya.ru")  # url, https:// added
     await fake.send_message(OFFICER, "31.02.2026")  # date, invalid
-    await fake.send_message(OFFICER, "01.10.2026")
+    await fake.send_message(OFFICER, "01.04.2026")  # before today by the test clock
     await fake.click(OFFICER, ru.Q_NO)  # has_social_group: its follow-ups are hidden
     await fake.send_message(OFFICER, "150")  # percent over 100
     assert "Вопрос" in text_of(fake, OFFICER)
@@ -107,7 +104,7 @@ async def test_a_full_questionnaire_with_every_kind_of_answer(
     assert "Проверьте ответы" in review
     assert "https://school1-belaya.ru" in review and "85,5 %" in review
     stored = await answers(running_bot)
-    assert stored["has_site"] is True and stored["site_updated"] == "2026-10-01"
+    assert stored["has_site"] is True and stored["site_updated"] == "2026-04-01"
     assert stored["ais_register_share"] == 85.5 and stored["pr_events"] == ["actions"]
     assert stored["ais_officer"] is None and "social_url" not in stored
 
@@ -220,7 +217,7 @@ async def test_select_one_and_decimal_from_a_custom_version(
             session,
             schedule_of(running_bot.settings),
             year=2026,
-            quarter=4,
+            quarter=2,  # the quarter of the test clock, May 2026
             opens_at=now - timedelta(hours=1),
             deadline=now + timedelta(days=10),
         )

@@ -20,7 +20,7 @@ from handlers.callbacks import BcCB, BcStep
 from handlers.filters import NOT_COMMAND, TYPED
 from handlers.states import BroadcastCompose
 from handlers.ui import show
-from models import Audience, Broadcast, BroadcastKind, OrgLevel
+from models import Audience, Broadcast, BroadcastKind, OrgLevel, utcnow
 from services import orgs, topics
 from services.broadcasts import compose, outbox
 from services.broadcasts.sending import send_copy
@@ -262,7 +262,7 @@ async def on_schedule(
 
 
 def _example(settings: Settings) -> str:
-    tomorrow = datetime.now(settings.tz) + timedelta(days=1)
+    tomorrow = utcnow().astimezone(settings.tz) + timedelta(days=1)
     return tomorrow.replace(hour=10, minute=0).strftime(TIME_FORMAT)
 
 
@@ -290,7 +290,7 @@ async def on_schedule_time(
         await state.clear()
         await message.answer(ru.BC_STALE_DRAFT)
         return
-    when = parse_time(message.text or "", settings, datetime.now(settings.tz))
+    when = parse_time(message.text or "", settings, utcnow().astimezone(settings.tz))
     if isinstance(when, str):
         await message.answer(when)
         return

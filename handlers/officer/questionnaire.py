@@ -6,7 +6,6 @@ question on screen from the database-backed FSM), so a restart resumes at the sa
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from aiogram import F, Router
@@ -331,7 +330,7 @@ async def on_typed_answer(
         # This question is answered with the buttons: show them again.
         await _ask(message, space, question, state, reviewing=bool(data.get("review")))
         return
-    today = datetime.now(settings.tz).date()
+    today = utcnow().astimezone(settings.tz).date()
     try:
         value = parse_answer(question, message.text or "", today=today)
     except AnswerError as error:

@@ -378,7 +378,6 @@ class DeliveryWorker:
         progress_interval: float,
         render_progress: ProgressRenderer | None,
         poll_interval: float = 1.0,
-        clock: Callable[[], datetime] = utcnow,
         batch_size: int = BATCH_SIZE,
         max_attempts: int = MAX_ATTEMPTS,
         retry_backoff: float = RETRY_BACKOFF,
@@ -393,7 +392,6 @@ class DeliveryWorker:
         self._tz = tz
         self._quiet_hours = quiet_hours
         self._poll_interval = poll_interval
-        self._clock = clock
         self._batch_size = batch_size
         self._max_attempts = max_attempts
         self._retry_backoff = retry_backoff
@@ -494,7 +492,7 @@ class DeliveryWorker:
                 self._waiting_logged = True
             return False
         async with self._sessions() as session:
-            activated = await outbox.activate_due(session, self._clock())
+            activated = await outbox.activate_due(session, utcnow())
             recalls = await outbox.recalling(session)
             sending = await outbox.sending(session)
         if activated:
@@ -514,7 +512,7 @@ class DeliveryWorker:
                 session,
                 broadcast_id,
                 after_id=self._cursors.get(broadcast_id, 0),
-                now=self._clock(),
+                now=utcnow(),
                 limit=self._batch_size,
             )
         rows = [row for row in rows if row.id not in self._claimed]
@@ -538,7 +536,7 @@ class DeliveryWorker:
             await self._wait_in_flight(broadcast_id)
             return True
         async with self._sessions() as session:
-            done = await outbox.finish_if_drained(session, broadcast_id, self._clock())
+            done = await outbox.finish_if_drained(session, broadcast_id, utcnow())
         if done:
             logger.info("Broadcast %d done", broadcast_id)
             await self._cards.final(broadcast_id)
@@ -605,7 +603,7 @@ class DeliveryWorker:
         while True:
             await self.limiter.acquire(row.chat_id)
             silent = broadcast.kind is BroadcastKind.NEWS and in_quiet_hours(
-                self._clock(), self._tz, self._quiet_hours
+                utcnow(), self._tz, self._quiet_hours
             )
             try:
                 message_ids = await send_copy(
@@ -628,7 +626,7 @@ class DeliveryWorker:
                 DeliveryStatus.SENT,
                 row.attempts,
                 message_ids=message_ids,
-                sent_at=self._clock(),
+                sent_at=utcnow(),
             )
 
     def _pause(self, error: TelegramRetryAfter | TelegramUnauthorizedError) -> None:
@@ -664,7 +662,7 @@ class DeliveryWorker:
             DeliveryStatus.PENDING,
             attempts,
             error=reason,
-            next_attempt_at=self._clock() + timedelta(seconds=delay),
+            next_attempt_at=utcnow() + timedelta(seconds=delay),
         )
 
     def _describe(self, error: Exception) -> str:
@@ -705,7 +703,7 @@ class DeliveryWorker:
         if broadcast_id not in self._recall_cursors:
             # Copies still in flight must be written first, or the pass would miss them.
             await self._wait_in_flight(broadcast_id)
-        since = self._clock() - outbox.RECALL_WINDOW
+        since = utcnow() - outbox.RECALL_WINDOW
         async with self._sessions() as session:
             rows = await outbox.claim_sent(
                 session,

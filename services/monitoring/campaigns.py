@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -35,6 +35,7 @@ from models import (
 )
 from services.broadcasts import outbox
 from services.monitoring import versions
+from services.unique import first_writer_wins
 from texts import ru
 from texts.ru import h
 
@@ -85,27 +86,36 @@ async def open_campaign(
     opens_at: datetime,
     deadline: datetime,
 ) -> Campaign:
-    """Open the quarter's campaign (idempotent) with its notices, the prompt due at once."""
-    existing = await session.scalar(
-        select(Campaign).where(Campaign.year == year, Campaign.quarter == quarter)
-    )
+    """Open the quarter's campaign with its notices, the prompt due at once.
+
+    Idempotent, also against a concurrent opener (another sweep, an admin's «Открыть»): one
+    inserts it, the others get that campaign.
+    """
+    query = select(Campaign).where(Campaign.year == year, Campaign.quarter == quarter)
+    existing = await session.scalar(query)
     if existing is not None:
         return existing
     questionnaire = await versions.current(session)
-    campaign = Campaign(
-        questionnaire_id=questionnaire.id,
-        year=year,
-        quarter=quarter,
-        opens_at=opens_at,
-        deadline=deadline,
-        status=CampaignStatus.OPEN,
-    )
-    session.add(campaign)
-    await session.flush()
-    session.add(CampaignNotice(campaign_id=campaign.id, kind=NoticeKind.PROMPT, due_at=opens_at))
-    _plan_deadline_notices(session, campaign, schedule)
-    await session.commit()
-    return campaign
+
+    async def insert() -> Campaign:
+        campaign = Campaign(
+            questionnaire_id=questionnaire.id,
+            year=year,
+            quarter=quarter,
+            opens_at=opens_at,
+            deadline=deadline,
+            status=CampaignStatus.OPEN,
+        )
+        session.add(campaign)
+        await session.flush()
+        session.add(
+            CampaignNotice(campaign_id=campaign.id, kind=NoticeKind.PROMPT, due_at=opens_at)
+        )
+        _plan_deadline_notices(session, campaign, schedule)
+        await session.commit()
+        return campaign
+
+    return await first_writer_wins(session, insert, query)
 
 
 def _plan_deadline_notices(session: AsyncSession, campaign: Campaign, schedule: Schedule) -> None:
@@ -261,7 +271,15 @@ async def _send_notice(
 ) -> list[int]:
     campaign = await session.get(Campaign, notice.campaign_id)
     assert campaign is not None
-    notice.done_at = now
+    # Claimed, not just marked: of two sweeps at once (two replicas) only one sends it.
+    claimed = await session.execute(
+        update(CampaignNotice)
+        .where(CampaignNotice.id == notice.id, CampaignNotice.done_at.is_(None))
+        .values(done_at=now)
+    )
+    if claimed.rowcount == 0:  # type: ignore[attr-defined]
+        await session.commit()  # nothing was written; ends the transaction
+        return []
     if notice.kind is NoticeKind.ESCALATION:
         if campaign.status is CampaignStatus.OPEN:
             campaign.status = CampaignStatus.CLOSED

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import Insert, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -29,6 +28,7 @@ from models import Questionnaire as QuestionnaireRow
 from services.monitoring import campaigns, versions
 from services.monitoring.questionnaire import Question, Questionnaire, missing_required
 from services.people import Roles
+from services.unique import first_writer_wins
 
 
 class Refusal(StrEnum):
@@ -140,15 +140,17 @@ async def _get_or_create(session: AsyncSession, campaign: Campaign, org_id: int)
     found = await session.scalar(query)
     if found is not None:
         return found
-    session.add(Submission(campaign_id=campaign.id, org_id=org_id, status=SubmissionStatus.DRAFT))
-    try:
+
+    async def insert() -> Submission:
+        submission = Submission(
+            campaign_id=campaign.id, org_id=org_id, status=SubmissionStatus.DRAFT
+        )
+        session.add(submission)
         await session.commit()
-    except IntegrityError:
-        # A second officer of the same organisation opened it at the same moment.
-        await session.rollback()
-    submission = await session.scalar(query)
-    assert submission is not None
-    return submission
+        return submission
+
+    # A second officer of the same organisation may open it at the same moment.
+    return await first_writer_wins(session, insert, query)
 
 
 async def _workspace(session: AsyncSession, submission_id: int) -> Workspace | None:

@@ -7,31 +7,38 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Questionnaire as QuestionnaireRow
 from services.monitoring.questionnaire import Questionnaire, definition_hash, load_default
+from services.unique import first_writer_wins
 
 
 async def store(session: AsyncSession, questionnaire: Questionnaire) -> QuestionnaireRow:
     """The row for this definition: the existing one if unchanged, else the next version."""
     digest = definition_hash(questionnaire)
-    existing = await session.scalar(
-        select(QuestionnaireRow).where(
-            QuestionnaireRow.code == questionnaire.id, QuestionnaireRow.definition_hash == digest
-        )
+    query = select(QuestionnaireRow).where(
+        QuestionnaireRow.code == questionnaire.id, QuestionnaireRow.definition_hash == digest
     )
+    existing = await session.scalar(query)
     if existing is not None:
         return existing
-    last = await session.scalar(
-        select(func.max(QuestionnaireRow.version)).where(QuestionnaireRow.code == questionnaire.id)
-    )
-    row = QuestionnaireRow(
-        code=questionnaire.id,
-        version=(last or 0) + 1,
-        title=questionnaire.title,
-        definition=questionnaire.model_dump(mode="json"),
-        definition_hash=digest,
-    )
-    session.add(row)
-    await session.commit()
-    return row
+
+    async def insert() -> QuestionnaireRow:
+        last = await session.scalar(
+            select(func.max(QuestionnaireRow.version)).where(
+                QuestionnaireRow.code == questionnaire.id
+            )
+        )
+        row = QuestionnaireRow(
+            code=questionnaire.id,
+            version=(last or 0) + 1,
+            title=questionnaire.title,
+            definition=questionnaire.model_dump(mode="json"),
+            definition_hash=digest,
+        )
+        session.add(row)
+        await session.commit()
+        return row
+
+    # The same definition stored by a concurrent caller (two first sweeps) is that row.
+    return await first_writer_wins(session, insert, query)
 
 
 async def current(session: AsyncSession, code: str = "quarterly") -> QuestionnaireRow:
