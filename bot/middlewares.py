@@ -86,8 +86,10 @@ class PersonMiddleware(BaseMiddleware):
         person, roles = None, people.Roles()
         if user is not None and not user.is_bot:
             person, roles = await people.person_and_roles(session, user.id, self.admin_ids)
-            if person is not None:
-                await people.refresh_profile(session, person, profile_of(user))
+            if person is None and user.id in self.admin_ids:
+                person = await people.register_staff(session, profile_of(user))
+            elif person is not None and await people.seen(session, person, profile_of(user)):
+                await data["bot"].send_message(user.id, ru.UNBLOCKED)
         data["person"] = person
         data["roles"] = roles
         return await handler(event, data)

@@ -32,7 +32,7 @@ class Person(TimestampMixin, Base):
     )
     # 152-FZ: the moment the person agreed to the processing of personal data.
     consent_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # Set when Telegram answers 403 (blocked / deactivated); cleared by the next /start.
+    # Set when Telegram answers 403 (blocked / deactivated); cleared by their next message or tap.
     blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 

@@ -76,12 +76,17 @@ def _apply_profile(person: Person, profile: TelegramProfile) -> None:
     person.username = profile.username
 
 
-async def refresh_profile(session: AsyncSession, person: Person, profile: TelegramProfile) -> None:
-    """Keep names and username as Telegram shows them now; writes only when they changed."""
+async def seen(session: AsyncSession, person: Person, profile: TelegramProfile) -> bool:
+    """The person wrote or tapped: keep names and username as Telegram shows them now, and
+    make them reachable again if they had blocked the bot (whoever writes has unblocked it).
+    Writes only when something changed; returns True when they had been blocked."""
     before = (person.first_name, person.last_name, person.username)
     _apply_profile(person, profile)
-    if (person.first_name, person.last_name, person.username) != before:
+    came_back = person.blocked
+    person.blocked = False
+    if came_back or (person.first_name, person.last_name, person.username) != before:
         await session.commit()
+    return came_back
 
 
 async def register(session: AsyncSession, profile: TelegramProfile) -> Person:
@@ -89,8 +94,7 @@ async def register(session: AsyncSession, profile: TelegramProfile) -> Person:
     person = await get_person(session, profile.telegram_id)
     if person is not None:
         return person
-    person = Person(telegram_id=profile.telegram_id, consent_at=utcnow(), blocked=False)
-    _apply_profile(person, profile)
+    person = _new_person(profile)
     session.add(person)
     await session.flush()
     await topics.subscribe_defaults(session, person.id)
@@ -98,13 +102,20 @@ async def register(session: AsyncSession, profile: TelegramProfile) -> Person:
     return person
 
 
-async def unblock(session: AsyncSession, person: Person) -> bool:
-    """A person who blocked the bot and came back with /start gets broadcasts again."""
-    if not person.blocked:
-        return False
-    person.blocked = False
+async def register_staff(session: AsyncSession, profile: TelegramProfile) -> Person:
+    """An admin listed in ADMIN_IDS who writes for the first time: recorded as a person (no
+    topics), so that escalations and summaries, which go to people, reach them without their
+    registering as a member. The operator lists its own staff; `consent_at` is that moment."""
+    person = _new_person(profile)
+    session.add(person)
     await session.commit()
-    return True
+    return person
+
+
+def _new_person(profile: TelegramProfile) -> Person:
+    person = Person(telegram_id=profile.telegram_id, consent_at=utcnow(), blocked=False)
+    _apply_profile(person, profile)
+    return person
 
 
 async def set_organization(session: AsyncSession, person: Person, org_id: int | None) -> None:

@@ -104,7 +104,11 @@ class RunningBot:
     async def start(self) -> None:
         self.app = Application.build(self.settings)
         started = asyncio.Event()
-        self.app.dispatcher.startup.register(started.set)
+
+        async def on_started() -> None:  # a coroutine: aiogram runs plain functions in a thread
+            started.set()
+
+        self.app.dispatcher.startup.register(on_started)
         # Sequential handling: the fake knows an update is done when the next poll comes.
         self._task = asyncio.create_task(
             self.app.run_polling(handle_signals=False, handle_as_tasks=False)

@@ -3,13 +3,15 @@ who have not submitted, exactly once across a restart, escalation after the dead
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.scheduler import MONITORING_SWEEP_JOB, schedule_of
-from fakeapi import FakeTelegram
+from fakeapi import FakeTelegram, FakeUser
 from models import (
     Broadcast,
     Campaign,
@@ -17,9 +19,9 @@ from models import (
     CampaignStatus,
     NoticeKind,
 )
-from services.monitoring import campaigns
+from services.monitoring import campaigns, versions
 from tests.conftest import ADMIN_ID, RunningBot
-from tests.helpers import add_member, eventually, grant, submit_for
+from tests.helpers import add_member, eventually, grant, submit_for, topic_slugs
 
 pytestmark = pytest.mark.usefixtures("directory")
 
@@ -141,3 +143,60 @@ async def test_the_scheduler_triggers_the_sweep(running_bot: RunningBot) -> None
     assert job is not None and job.trigger.interval == timedelta(seconds=60)
     async with running_bot.sessions() as session:
         assert await session.scalar(select(func.count(Broadcast.id))) == 0
+
+
+async def test_a_listed_admin_who_only_ever_wrote_gets_the_summary(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser
+) -> None:
+    # ADMIN_ID is in ADMIN_IDS and never registered as a member: one command is enough.
+    for telegram_id, org in OFFICERS.values():
+        await add_member(running_bot.sessions, telegram_id, org, topics=())
+        await grant(running_bot.sessions, telegram_id, "officer", org)
+    await fake.send_message(admin, "/monitoring")
+    assert "Мониторинг ещё не открывался" in (fake.last_message(admin.id).text or "")
+    await sweep(running_bot, OPENING)
+    await sweep(running_bot, DEADLINE + timedelta(minutes=1))
+    summary = await eventually(lambda: [t for t in texts(fake, ADMIN_ID) if "срок истёк" in t])
+    assert "Отправили анкету 0 из 398" in summary[0]
+    # Recorded as a person for delivery, with no topics: news do not reach them uninvited.
+    assert await topic_slugs(running_bot.sessions, ADMIN_ID) == set()
+
+
+async def test_sweeps_and_an_admin_opening_at_once_open_the_quarter_once(
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    people: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Several replicas' sweeps and an admin's «Открыть» in the same instant: one opens the
+    quarter (and stores the default questionnaire), the others see it open; nothing raises."""
+    schedule = schedule_of(running_bot.settings)
+
+    async def one_sweep() -> list[int]:
+        async with running_bot.sessions() as session:
+            return await campaigns.sweep(session, schedule, OPENING)
+
+    async def admin_opens() -> int:
+        async with running_bot.sessions() as session:
+            return (await campaigns.open_now(session, schedule, OPENING)).id
+
+    async def questionnaire() -> int:
+        async with running_bot.sessions() as session:
+            return (await versions.current(session)).id
+
+    caplog.set_level(logging.WARNING)
+    results = await asyncio.gather(
+        *(one_sweep() for _ in range(4)), admin_opens(), *(questionnaire() for _ in range(3))
+    )
+    running_bot.wake_worker()
+    created = [broadcast for batch in results[:4] for broadcast in batch]
+    assert len(created) == 1  # the prompt, queued by exactly one of the sweeps
+    async with running_bot.sessions() as session:
+        [campaign] = (await session.scalars(select(Campaign))).all()
+        assert results[4] == campaign.id
+        assert set(results[5:]) == {campaign.questionnaire_id}
+    for telegram_id, _ in OFFICERS.values():
+        await eventually(lambda t=telegram_id: any("Открыт приём" in x for x in texts(fake, t)))
+        assert len([x for x in texts(fake, telegram_id) if "Открыт приём" in x]) == 1
+    assert not [r for r in caplog.records if "IntegrityError" in r.getMessage()]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

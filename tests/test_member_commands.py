@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from fakeapi import FakeTelegram, FakeUser
 from models import Person, Subscription
 from tests.conftest import RunningBot
-from tests.helpers import button_texts, count, org_code_of, person_of, screen, topic_slugs
+from tests.helpers import (
+    button_texts,
+    count,
+    eventually,
+    org_code_of,
+    person_of,
+    screen,
+    topic_slugs,
+)
 
 pytestmark = pytest.mark.usefixtures("directory")
 
@@ -143,20 +153,53 @@ async def test_unknown_text_gets_a_hint(
     assert "Список команд — /help" in screen(fake, member.id).text
 
 
-async def test_start_after_blocking_clears_the_flag(
-    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser
+async def _news(running_bot: RunningBot, text: str) -> None:
+    from services.broadcasts import outbox
+
+    async with running_bot.sessions() as session:
+        await outbox.create_text_broadcast(
+            session, text=text, topic_slugs=["news"], org_code=None, alert=False
+        )
+    running_bot.wake_worker()
+
+
+@pytest.mark.parametrize(
+    "come_back",
+    [
+        pytest.param(lambda fake, user: fake.send_message(user, "/start"), id="start"),
+        pytest.param(lambda fake, user: fake.send_message(user, "/topics"), id="a command"),
+        pytest.param(lambda fake, user: fake.send_message(user, "привет"), id="any text"),
+        pytest.param(lambda fake, user: fake.click(user, "Готово"), id="an old button"),
+    ],
+)
+async def test_a_member_who_blocked_the_bot_is_back_with_any_message_or_button(
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    member: FakeUser,
+    come_back: Callable[[FakeTelegram, FakeUser], Awaitable[object]],
 ) -> None:
     await register(fake, member)
-    async with running_bot.sessions() as session:
-        person = await session.get(Person, 1)
-        assert person is not None
-        person.blocked = True
-        await session.commit()
-    await fake.send_message(member, "/start")
-    texts = [m.text for m in fake.messages(member.id)]
+    fake.block(member.id)
+    await _news(running_bot, "Первая новость")
+    await eventually(lambda: _stored_blocked(running_bot, member.id))
+    fake.unblock(member.id)
+    await come_back(fake, member)
+    texts = [m.text or "" for m in fake.messages(member.id)]
     assert any("рассылки возобновлены" in text for text in texts)
-    stored = await person_of(running_bot.sessions, member.id)
-    assert stored is not None and stored.blocked is False
+    assert not await _stored_blocked(running_bot, member.id)
+    await _news(running_bot, "Вторая новость")
+    await eventually(
+        lambda: any("Вторая новость" in (m.text or "") for m in fake.messages(member.id))
+    )
+    # Told once: the next message is handled as usual, with no second welcome.
+    await fake.send_message(member, "/help")
+    assert sum("рассылки возобновлены" in (m.text or "") for m in fake.messages(member.id)) == 1
+
+
+async def _stored_blocked(running_bot: RunningBot, telegram_id: int) -> bool:
+    stored = await person_of(running_bot.sessions, telegram_id)
+    assert stored is not None
+    return stored.blocked
 
 
 async def test_a_deep_link_for_a_registered_member_offers_to_change_the_organisation(

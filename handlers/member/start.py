@@ -66,8 +66,6 @@ async def cmd_start(
     if person is None:
         await message.answer(ru.WELCOME, reply_markup=keyboards.consent(payload))
         return
-    if await people.unblock(session, person):
-        await message.answer(ru.UNBLOCKED)
     invited = await _redeem(session, payload, person)
     if invited is not None:
         await message.answer(invited)
