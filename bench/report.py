@@ -57,7 +57,6 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -78,15 +77,7 @@ from services.reports.data import campaigns_for_report, load_report
 from services.reports.export import build_csv, build_xlsx
 
 SAMPLE_ORGS = Path(__file__).resolve().parent.parent / "samples" / "kursk_orgs.csv"
-SCHEDULE = campaigns.Schedule(
-    months=(3, 6, 9, 12),
-    open_day=1,
-    open_time=clock(10),
-    deadline_day=20,
-    deadline_time=clock(18),
-    reminder_days=(7, 3, 1),
-    tz=ZoneInfo("Europe/Moscow"),
-)
+SCHEDULE = campaigns.Schedule()
 FIRST_YEAR = 2025
 TARGET_SECONDS = 5.0
 TARGET_MB = 100.0

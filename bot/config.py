@@ -10,7 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from services.monitoring.schedule import Schedule
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/bot.db"
+DEFAULT_SCHEDULE = Schedule()
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
@@ -77,12 +80,12 @@ class Settings(DatabaseSettings):
     progress_interval: float = Field(default=3.0, gt=0)
     # Quarterly monitoring: opened on `campaign_open_day` of these months at this local time,
     # answers accepted until `campaign_deadline_day` of the same month, reminders N days before.
-    campaign_months: Annotated[tuple[int, ...], NoDecode] = (3, 6, 9, 12)
-    campaign_open_day: int = Field(default=1, ge=1, le=28)
-    campaign_open_time: time = time(10, 0)
-    campaign_deadline_day: int = Field(default=20, ge=1, le=28)
-    campaign_deadline_time: time = time(18, 0)
-    reminder_days: Annotated[tuple[int, ...], NoDecode] = (7, 3, 1)
+    campaign_months: Annotated[tuple[int, ...], NoDecode] = DEFAULT_SCHEDULE.months
+    campaign_open_day: int = Field(default=DEFAULT_SCHEDULE.open_day, ge=1, le=28)
+    campaign_open_time: time = DEFAULT_SCHEDULE.open_time
+    campaign_deadline_day: int = Field(default=DEFAULT_SCHEDULE.deadline_day, ge=1, le=28)
+    campaign_deadline_time: time = DEFAULT_SCHEDULE.deadline_time
+    reminder_days: Annotated[tuple[int, ...], NoDecode] = DEFAULT_SCHEDULE.reminder_days
 
     @field_validator("bot_token")
     @classmethod

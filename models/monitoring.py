@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TimestampMixin, UtcDateTime, str_enum, utcnow
@@ -61,6 +62,12 @@ class Campaign(TimestampMixin, Base):
     deadline: Mapped[datetime] = mapped_column(UtcDateTime)
     status: Mapped[CampaignStatus] = mapped_column(str_enum(CampaignStatus, "campaign_status"))
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @hybrid_property
+    def period(self) -> int:
+        """The quarter as one number that sorts in time (2026 Q4 → 20264 < 20271): the one
+        ordering of campaigns, in Python and in SQL."""
+        return self.year * 10 + self.quarter
 
 
 class NoticeKind(enum.StrEnum):

@@ -3,9 +3,8 @@ have stored, written directly, with fixed times."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,15 +15,7 @@ from services.monitoring.campaigns import Schedule
 from services.reports.data import Dataset, load_report
 
 Sessions = async_sessionmaker[AsyncSession]
-SCHEDULE = Schedule(
-    months=(3, 6, 9, 12),
-    open_day=1,
-    open_time=time(10),
-    deadline_day=20,
-    deadline_time=time(18),
-    reminder_days=(7, 3, 1),
-    tz=ZoneInfo("Europe/Moscow"),
-)
+SCHEDULE = Schedule()
 ANSWERED_AT = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)  # 12:30 in Moscow
 SUBMITTED_AT = datetime(2026, 3, 25, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
 

@@ -119,3 +119,18 @@ async def test_a_new_questionnaire_file_makes_a_version_and_a_broken_one_changes
     async with running_bot.sessions() as session:
         versions = list(await session.scalars(select(Questionnaire.version)))
     assert sorted(versions) == [1, 2]
+
+
+async def test_a_questionnaire_with_two_equal_short_names_is_refused(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser
+) -> None:
+    """Short names head export columns and chart series: two equal ones would merge there."""
+    original = DEFAULT_QUESTIONNAIRE_PATH.read_bytes().decode("utf-8")
+    doubled = original.replace("short: Группа в соцсетях", "short: сайт", 1)
+    assert doubled != original
+    await fake.send_document(admin, "quarterly.yaml", doubled.encode())
+    answer = screen(fake, admin.id).text or ""
+    assert "не принята, ничего не изменено" in answer
+    assert "краткое название «сайт» уже есть у вопроса site_url" in answer
+    async with running_bot.sessions() as session:
+        assert list(await session.scalars(select(Questionnaire.version))) == []

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,35 +34,10 @@ from models import (
 )
 from services.broadcasts import outbox
 from services.monitoring import versions
+from services.monitoring.schedule import Schedule, quarter_of
 from services.unique import first_writer_wins
 from texts import ru
 from texts.ru import h
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """When campaigns open and close, in local time; built from the settings."""
-
-    months: tuple[int, ...]
-    open_day: int
-    open_time: time
-    deadline_day: int
-    deadline_time: time
-    reminder_days: tuple[int, ...]
-    tz: ZoneInfo
-    admin_ids: frozenset[int] = frozenset()
-
-    def window(self, year: int, month: int) -> tuple[datetime, datetime]:
-        """Opening moment and deadline (UTC) of the campaign of that month."""
-        opens = datetime.combine(date(year, month, self.open_day), self.open_time, self.tz)
-        deadline = datetime.combine(
-            date(year, month, self.deadline_day), self.deadline_time, self.tz
-        )
-        return opens.astimezone(ZoneInfo("UTC")), deadline.astimezone(ZoneInfo("UTC"))
-
-
-def quarter_of(month: int) -> int:
-    return (month - 1) // 3 + 1
 
 
 def quarter_label(campaign: Campaign) -> str:
@@ -73,7 +47,7 @@ def quarter_label(campaign: Campaign) -> str:
 async def current(session: AsyncSession) -> Campaign | None:
     """The latest campaign (open or closed), the one admins and officers deal with."""
     return await session.scalar(
-        select(Campaign).order_by(Campaign.year.desc(), Campaign.quarter.desc()).limit(1)
+        select(Campaign).order_by(Campaign.period.desc()).limit(1)
     )
 
 

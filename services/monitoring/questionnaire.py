@@ -365,10 +365,12 @@ def _problems(
     if not any(isinstance(item, str) or item.answerable for item in questions):
         problems.append("анкета: нет ни одного вопроса")
     earlier: dict[str, Question | None] = {}  # None: the question failed to parse
+    shorts: dict[str, str] = {}  # short name → id of the question that has it
     for item in questions:
         question_id = item if isinstance(item, str) else item.id
         found = [*_duplicate_id(question_id, earlier)]
         if isinstance(item, Question):
+            found += _duplicate_short(item, shorts)
             found += _question_problems(item, earlier, choice_lists, broken_lists)
         problems += [f"вопрос {question_id}: {problem}" for problem in found]
         earlier.setdefault(question_id, None if isinstance(item, str) else item)
@@ -409,6 +411,18 @@ def _duplicate_choices(items: Sequence[Choice]) -> Iterator[str]:
 def _duplicate_id(question_id: str, earlier: Mapping[str, Question | None]) -> Iterator[str]:
     if question_id in earlier:
         yield "такой идентификатор уже есть у вопроса выше"
+
+
+def _duplicate_short(question: Question, shorts: dict[str, str]) -> Iterator[str]:
+    """Short names label the columns of exports and the series of charts: two questions with
+    one name would merge there."""
+    if question.short is None:
+        return
+    key = question.short.strip().casefold()
+    if key in shorts:
+        yield f"краткое название «{question.short}» уже есть у вопроса {shorts[key]}"
+    else:
+        shorts[key] = question.id
 
 
 def _choice_problems(

@@ -78,9 +78,9 @@ _EARLIER_SUBMISSION = (
     .join(Campaign, Campaign.id == Submission.campaign_id)
     .where(
         Submission.org_id == bindparam("org_id"),
-        (Campaign.year * 10 + Campaign.quarter) < bindparam("period"),
+        Campaign.period < bindparam("period"),
     )
-    .order_by(Campaign.year.desc(), Campaign.quarter.desc())
+    .order_by(Campaign.period.desc())
     .limit(1)
     .scalar_subquery()
 )
@@ -123,7 +123,7 @@ async def _answers_now_and_before(
         {
             "submission_id": submission.id,
             "org_id": submission.org_id,
-            "period": campaign.year * 10 + campaign.quarter,
+            "period": campaign.period,
         },
     )
     now: dict[str, Any] = {}

@@ -88,9 +88,7 @@ async def make(
 
 async def campaign_choices(session: AsyncSession) -> list[Campaign]:
     """Every campaign, newest first: the quarters a report can be made for."""
-    rows = await session.scalars(
-        select(Campaign).order_by(Campaign.year.desc(), Campaign.quarter.desc())
-    )
+    rows = await session.scalars(select(Campaign).order_by(Campaign.period.desc()))
     return list(rows)
 
 
@@ -115,9 +113,7 @@ async def _chosen(session: AsyncSession, scope: Scope) -> Campaign:
 
 async def _history_up_to(session: AsyncSession, chosen: Campaign) -> list[int]:
     rows = await session.scalars(
-        select(Campaign.id)
-        .where(Campaign.year * 10 + Campaign.quarter <= chosen.year * 10 + chosen.quarter)
-        .order_by(Campaign.year, Campaign.quarter)
+        select(Campaign.id).where(Campaign.period <= chosen.period).order_by(Campaign.period)
     )
     return list(rows)
 

@@ -170,9 +170,9 @@ async def campaigns_for_report(
         if quarter is not None:
             query = query.where(Campaign.quarter == quarter)
     elif not all_quarters:
-        latest = select(Campaign.id).order_by(Campaign.year.desc(), Campaign.quarter.desc())
+        latest = select(Campaign.id).order_by(Campaign.period.desc())
         query = query.where(Campaign.id == latest.limit(1).scalar_subquery())
-    ids = await session.scalars(query.order_by(Campaign.year, Campaign.quarter))
+    ids = await session.scalars(query.order_by(Campaign.period))
     return list(ids)
 
 
@@ -235,7 +235,7 @@ async def _campaigns(session: AsyncSession, campaign_ids: Sequence[int]) -> list
         select(Campaign.id, Campaign.year, Campaign.quarter, QuestionnaireRow)
         .join(QuestionnaireRow, QuestionnaireRow.id == Campaign.questionnaire_id)
         .where(Campaign.id.in_(list(campaign_ids)))
-        .order_by(Campaign.year, Campaign.quarter)
+        .order_by(Campaign.period)
     )
     found = []
     for campaign_id, year, quarter, row in result:
