@@ -154,8 +154,10 @@ class MonCB(CallbackData, prefix="mon"):
 
 
 class ReportCB(CallbackData, prefix="rep"):
-    """A report button: `kind` is a ReportKind value, or "menu" for the quarter arrows;
-    `campaign` 0 is the latest."""
+    """A report button: `kind` is a ReportKind value, or "menu" for the quarter arrows and
+    the territory choice; `campaign` 0 is the latest; `org` the territory of an admin of
+    several (0: the first)."""
 
     kind: str
     campaign: int = 0
+    org: int = 0

@@ -143,6 +143,41 @@ async def test_a_territorial_admin_gets_their_territory_only(
     assert pdf.filename == "presidium_2026-4_46-01.pdf" and pdf.content.startswith(b"%PDF")
 
 
+async def test_an_admin_of_two_territories_chooses_which_one_the_reports_cover(
+    fake: FakeTelegram, running_bot: RunningBot, two_quarters: None
+) -> None:
+    await add_member(running_bot.sessions, CHAIR.id, None, topics=())
+    await grant(running_bot.sessions, CHAIR.id, "territorial_admin", "46-01")
+    await grant(running_bot.sessions, CHAIR.id, "territorial_admin", "46-02")
+    await fake.send_message(CHAIR, "/reports")
+    menu = screen(fake, CHAIR.id)
+    assert "Охват: Беловская районная организация Профсоюза" in (menu.text or "")
+    assert "✅ Беловская районная организация Профсоюза" in button_texts(menu)
+    assert "Большесолдатская районная организация Профсоюза" in button_texts(menu)
+
+    await fake.click(CHAIR, "Большесолдатская районная организация Профсоюза")
+    menu = screen(fake, CHAIR.id)
+    assert "Охват: Большесолдатская районная организация Профсоюза" in (menu.text or "")
+    # The choice holds across the quarter arrows too.
+    await fake.click(CHAIR, ru.REP_OLDER.format(quarter="3 кв. 2026"))
+    assert "Охват: Большесолдатская" in (screen(fake, CHAIR.id).text or "")
+    await fake.click(CHAIR, ru.REP_NEWER.format(quarter="4 кв. 2026"))
+    await press_and_wait(fake, CHAIR, ru.REP_XLSX_ALL)
+    (workbook_file,) = uploads(fake, CHAIR.id, "sendDocument")
+    assert workbook_file.filename == "monitoring_all_46-02.xlsx"
+    workbook = load_workbook(io.BytesIO(workbook_file.content), read_only=True)
+    codes = {str(c) for sheet in workbook.worksheets for row in sheet.values for c in row}
+    assert "46-02-001" in codes
+    assert not any(code.startswith("46-01") for code in codes)
+
+    # A forged territory that is not theirs falls back to their own.
+    forged = ReportCB(kind="xlsx-all", campaign=0, org=999).pack()
+    before = finished(fake, CHAIR)
+    await fake.send_callback(CHAIR, forged)
+    await eventually(lambda: finished(fake, CHAIR) > before)
+    assert uploads(fake, CHAIR.id, "sendDocument")[-1].filename == "monitoring_all_46-01.xlsx"
+
+
 async def test_without_a_campaign_only_subscriber_statistics_are_offered(
     fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, member: FakeUser
 ) -> None:
@@ -154,7 +189,8 @@ async def test_without_a_campaign_only_subscriber_statistics_are_offered(
     (photo,) = uploads(fake, admin.id, "sendPhoto")
     assert photo.content.startswith(b"\x89PNG")
     caption = fake.calls_of("sendPhoto", chat_id=admin.id)[0].params["caption"]
-    assert caption.startswith("Участников: 1, получают рассылки: 1, заблокировали бота: 0.")
+    # The member, and the listed admin, recorded as a person by their first message.
+    assert caption.startswith("Участников: 2, получают рассылки: 2, заблокировали бота: 0.")
     (workbook_file,) = uploads(fake, admin.id, "sendDocument")
     workbook = load_workbook(io.BytesIO(workbook_file.content), read_only=True)
     topics = {row[0]: row[1] for row in workbook.worksheets[0].values}

@@ -38,15 +38,21 @@ def _percent(done: int, total: int) -> int:
     return round(100 * done / total) if total else 100
 
 
-def _territory(roles: Roles) -> int | None:
-    """A territorial admin's territory; None for regional admins, who see everything."""
-    return None if roles.regional_admin else min(roles.territories)
+def _territories(roles: Roles) -> frozenset[int] | None:
+    """A territorial admin's territories, all of them together; None for regional admins,
+    who see everything."""
+    return None if roles.regional_admin else roles.territories
+
+
+def _may_see(roles: Roles, group_id: int) -> bool:
+    territories = _territories(roles)
+    return territories is None or group_id in territories
 
 
 async def _table(
     session: AsyncSession, campaign: Campaign, roles: Roles, settings: Settings
 ) -> Screen:
-    rows = await campaigns.completion(session, campaign, _territory(roles))
+    rows = await campaigns.completion(session, campaign, _territories(roles))
     if campaign.status is CampaignStatus.OPEN:
         status = ru.MON_STATUS_OPEN.format(
             deadline=campaign.deadline.astimezone(settings.tz).strftime(TIME_FORMAT)
@@ -125,10 +131,9 @@ async def _missing_screen(
     group = await orgs.get_by_id(session, group_id)
     if group is None or group.level is OrgLevel.PRIMARY:
         return None
-    territory = _territory(roles)
-    if territory is not None and group.id != territory:
+    if not _may_see(roles, group.id):
         return None
-    completion = await campaigns.completion(session, campaign, group.id)
+    completion = await campaigns.completion(session, campaign, {group.id})
     row = completion[0] if completion else None
     missing = await campaigns.missing_orgs(session, campaign, group)
     staffed = {
@@ -191,11 +196,17 @@ async def on_monitoring_button(
         await show(callback, *screen)
         return
     if action is MonAction.REMIND:
-        territory = _territory(roles) if callback_data.org_id == 0 else callback_data.org_id
-        if _territory(roles) is not None and territory != _territory(roles):
-            await callback.answer(ru.BC_ORG_OUTSIDE, show_alert=True)
-            return
-        count = await campaigns.remind_now(session, campaign, schedule, now, territory)
+        if callback_data.org_id:  # one territory's screen
+            if not _may_see(roles, callback_data.org_id):
+                await callback.answer(ru.BC_ORG_OUTSIDE, show_alert=True)
+                return
+            targets: list[int | None] = [callback_data.org_id]
+        else:  # the table: everything the admin sees
+            territories = _territories(roles)
+            targets = [None] if territories is None else [*sorted(territories)]
+        count = 0
+        for territory in targets:
+            count += await campaigns.remind_now(session, campaign, schedule, now, territory)
         delivery_worker.wake()
         await callback.answer(ru.MON_REMINDED.format(count=count), show_alert=True)
         return

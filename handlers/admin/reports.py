@@ -1,8 +1,9 @@
 """/reports: the monitoring exports, charts, presidium report and subscriber statistics.
 
-A territorial admin gets their territory only. The menu names the quarter; «◀» and «▶» move
-between quarters. Building a file takes seconds, so the admin first sees «Готовлю…», and the
-files arrive as documents (photos for charts) with a caption.
+A territorial admin gets their territory only (an admin of several chooses one). The menu
+names the quarter; «◀» and «▶» move between quarters. Building a file takes seconds, so the
+admin first sees «Готовлю…», and the files arrive as documents (photos for charts) with a
+caption.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from handlers import keyboards
 from handlers.callbacks import ReportCB
 from handlers.ui import show
 from models import Campaign, utcnow
@@ -45,52 +47,88 @@ BUTTONS = (
 )
 
 
-async def _scope(
-    session: AsyncSession, roles: Roles, campaign_id: int | None
-) -> tuple[Scope, str]:
-    """What the admin's reports cover, and its name for the menu: a territorial admin's
-    territory (the first, as in /monitoring), the region otherwise."""
+def _territory_of(roles: Roles, org_id: int) -> int | None:
+    """The territory a territorial admin's reports cover: the one chosen, if it is theirs,
+    else their first; None for a regional admin (the region)."""
     if roles.regional_admin:
+        return None
+    return org_id if org_id in roles.territories else min(roles.territories)
+
+
+async def _scope(
+    session: AsyncSession, roles: Roles, campaign_id: int | None, org_id: int
+) -> tuple[Scope, str]:
+    """What the admin's reports cover, and its name for the menu."""
+    territory_id = _territory_of(roles, org_id)
+    if territory_id is None:
         return Scope(campaign_id=campaign_id), ru.REP_REGION
-    territory = await orgs.get_by_id(session, min(roles.territories))
+    territory = await orgs.get_by_id(session, territory_id)
     scope = build.territory_scope(territory)
     assert territory is not None and scope is not None  # roles name territorial orgs
     return replace(scope, campaign_id=campaign_id), h(territory.name)
 
 
 async def _menu(
-    session: AsyncSession, roles: Roles, campaign_id: int
+    session: AsyncSession, roles: Roles, campaign_id: int, org_id: int = 0
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The menu for a quarter (0: the latest); without campaigns, subscribers only."""
+    """The menu for a quarter (0: the latest); without campaigns, subscribers only. An
+    admin of several territories chooses which one it covers."""
     choices = await build.campaign_choices(session)
     position = next((i for i, c in enumerate(choices) if c.id == campaign_id), 0)
-    _, where = await _scope(session, roles, None)
+    org_id = _territory_of(roles, org_id) or 0
+    _, where = await _scope(session, roles, None, org_id)
     rows: list[list[InlineKeyboardButton]] = []
     if choices:
         campaign = choices[position]
         text = ru.REP_MENU.format(quarter=campaigns.quarter_label(campaign), where=where)
-        rows += [[_button(label, kind, campaign.id)] for kind, label in BUTTONS]
-        rows.append(_quarter_arrows(choices, position))
+        rows += [[_button(label, kind, campaign.id, org_id)] for kind, label in BUTTONS]
+        rows.append(_quarter_arrows(choices, position, org_id))
     else:
+        campaign = None
         text = ru.REP_MENU_NO_CAMPAIGN.format(where=where)
-        rows.append([_button(ru.REP_SUBSCRIBERS, ReportKind.SUBSCRIBERS, 0)])
+        rows.append([_button(ru.REP_SUBSCRIBERS, ReportKind.SUBSCRIBERS, 0, org_id)])
+    if not roles.regional_admin and len(roles.territories) > 1:
+        rows += await _territory_choice(session, roles, campaign.id if campaign else 0, org_id)
     return text, InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
 
 
-def _button(text: str, kind: ReportKind | None, campaign_id: int) -> InlineKeyboardButton:
-    data = ReportCB(kind=kind.value if kind else "menu", campaign=campaign_id)
+async def _territory_choice(
+    session: AsyncSession, roles: Roles, campaign_id: int, current: int
+) -> list[list[InlineKeyboardButton]]:
+    territories = [await orgs.get_by_id(session, org_id) for org_id in roles.territories]
+    return [
+        [
+            _button(
+                keyboards.short(("✅ " if org.id == current else "") + org.name),
+                None,
+                campaign_id,
+                org.id,
+            )
+        ]
+        for org in sorted((t for t in territories if t is not None), key=lambda t: t.name)
+    ]
+
+
+def _button(
+    text: str, kind: ReportKind | None, campaign_id: int, org_id: int = 0
+) -> InlineKeyboardButton:
+    data = ReportCB(kind=kind.value if kind else "menu", campaign=campaign_id, org=org_id)
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
-def _quarter_arrows(choices: list[Campaign], position: int) -> list[InlineKeyboardButton]:
+def _quarter_arrows(
+    choices: list[Campaign], position: int, org_id: int
+) -> list[InlineKeyboardButton]:
     """«◀ older» and «newer ▶», where there is one (choices are newest first)."""
     arrows = []
     if position + 1 < len(choices):
         older = choices[position + 1]
-        arrows.append(_button(ru.REP_OLDER.format(quarter=_short(older)), None, older.id))
+        label = ru.REP_OLDER.format(quarter=_short(older))
+        arrows.append(_button(label, None, older.id, org_id))
     if position > 0:
         newer = choices[position - 1]
-        arrows.append(_button(ru.REP_NEWER.format(quarter=_short(newer)), None, newer.id))
+        label = ru.REP_NEWER.format(quarter=_short(newer))
+        arrows.append(_button(label, None, newer.id, org_id))
     return arrows
 
 
@@ -113,7 +151,10 @@ async def on_report_button(
 ) -> None:
     if callback_data.kind == "menu":
         await callback.answer()
-        await show(callback, *await _menu(session, roles, callback_data.campaign))
+        await show(
+            callback,
+            *await _menu(session, roles, callback_data.campaign, callback_data.org),
+        )
         return
     try:
         kind = ReportKind(callback_data.kind)
@@ -128,7 +169,7 @@ async def on_report_button(
     notice = await bot.send_message(user_id, ru.REP_PREPARING)
     _BUILDING.add(user_id)
     try:
-        scope, _ = await _scope(session, roles, callback_data.campaign or None)
+        scope, _ = await _scope(session, roles, callback_data.campaign or None, callback_data.org)
         files = await build.make(session, kind, scope, now=utcnow(), tz=settings.tz)
         for file in files:
             await _send(bot, user_id, file)

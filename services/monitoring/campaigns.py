@@ -8,7 +8,7 @@ missed while the bot was down goes out once, late).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -380,16 +380,17 @@ class TerritoryCompletion:
 
 
 async def completion(
-    session: AsyncSession, campaign: Campaign, territory_id: int | None = None
+    session: AsyncSession, campaign: Campaign, territory_ids: Collection[int] | None = None
 ) -> list[TerritoryCompletion]:
-    """Submitted / total per territory, ordered by name; one territory when asked.
+    """Submitted / total per territory, ordered by name; only the given territories when
+    asked (an admin's own, one or several).
 
     Primary organisations directly under the regional one make a row of their own, headed by
     the regional organisation.
     """
     groups = select(Organization).where(Organization.level != OrgLevel.PRIMARY)
-    if territory_id is not None:
-        groups = groups.where(Organization.id == territory_id)
+    if territory_ids is not None:
+        groups = groups.where(Organization.id.in_(list(territory_ids)))
     result = []
     for territory in await session.scalars(groups.order_by(Organization.level, Organization.name)):
         members = _members_of(territory)
