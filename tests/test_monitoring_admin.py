@@ -134,3 +134,31 @@ async def test_a_questionnaire_with_two_equal_short_names_is_refused(
     assert "краткое название «сайт» уже есть у вопроса site_url" in answer
     async with running_bot.sessions() as session:
         assert list(await session.scalars(select(Questionnaire.version))) == []
+
+
+async def test_an_admin_of_two_territories_follows_and_reminds_both(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, staff: None
+) -> None:
+    other = FakeUser(id=600003, first_name="Большесолдатский")
+    await add_member(running_bot.sessions, other.id, "46-02-001", topics=())
+    await grant(running_bot.sessions, other.id, "officer", "46-02-001")
+    await grant(running_bot.sessions, CHAIR.id, "territorial_admin", "46-02")
+    await fake.send_message(admin, "/monitoring")
+    await fake.click(admin, ru.MON_OPEN_NOW)
+    await submit_for(running_bot.sessions, "46-01-001")
+
+    await fake.send_message(CHAIR, "/monitoring")
+    table = screen(fake, CHAIR.id)
+    assert "Всего: 1 из 17 (6%)" in (table.text or "")
+    assert "Беловская районная организация Профсоюза: 1 из 9" in (table.text or "")
+    assert "Большесолдатская районная организация Профсоюза: 0 из 8" in (table.text or "")
+    assert "Курская городская" not in (table.text or "")
+
+    await fake.click(CHAIR, "Большесолдатская районная организация Профсоюза: 8")
+    assert "Большесолдатская средняя" in (screen(fake, CHAIR.id).text or "")
+    await fake.click(CHAIR, ru.BACK)
+    await fake.click(CHAIR, ru.MON_REMIND)  # from the table: both territories
+    assert fake.callback_answers[-1]["text"] == ru.MON_REMINDED.format(count=2)
+    for officer in (OFFICER_LATE, other):
+        await eventually(lambda o=officer: any("Напоминание" in t for t in texts(fake, o.id)))
+    assert not any("Напоминание" in t for t in texts(fake, OFFICER_DONE.id))
