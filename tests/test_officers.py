@@ -8,12 +8,14 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from fakeapi import FakeTelegram, FakeUser, UploadedFile
 from models import OfficerInvite, Role, RoleKind, utcnow
+from models.clock import FakeClock
+from services import orgs
 from tests.conftest import RunningBot
-from tests.helpers import add_member, grant, org_code_of, screen
+from tests.helpers import add_member, button_texts, grant, org_code_of, screen
 from texts import ru
 
 pytestmark = pytest.mark.usefixtures("directory")
@@ -102,6 +104,7 @@ async def test_a_territorial_admin_invites_within_the_territory_only(
     assert screen(fake, chair.id).text == ru.INVITE_USAGE
 
     await fake.send_message(chair, "/invites 46-01")
+    await fake.click(chair, ru.INVITES_XLSX_BUTTON)
     sent = fake.calls_of("sendDocument", chat_id=chair.id)[-1].params["document"]
     assert isinstance(sent, UploadedFile) and sent.filename == "invites_46-01.xlsx"
     sheet = openpyxl.load_workbook(io.BytesIO(sent.content)).active
@@ -124,3 +127,65 @@ async def test_officers_list_and_members_refused(
     assert any("Ответственные за информационную работу" in t and "Беловская" in t for t in texts)
     await fake.send_message(member, "/invite 46-01-001")
     assert screen(fake, member.id).text == ru.ADMIN_ONLY
+
+
+async def test_invites_lists_the_open_ones_with_expiry_and_revokes_them(
+    fake: FakeTelegram, running_bot: RunningBot, clock: FakeClock
+) -> None:
+    chair = FakeUser(id=300003, first_name="Председатель")
+    await add_member(running_bot.sessions, chair.id, None)
+    await grant(running_bot.sessions, chair.id, "territorial_admin", "46-01")
+    await fake.send_message(chair, "/invites")  # their one territory, no code needed
+    assert "Открытых приглашений нет" in (screen(fake, chair.id).text or "")
+
+    await fake.click(chair, ru.INVITES_XLSX_BUTTON)  # 9 fresh links, valid for 30 days
+    await fake.send_message(chair, "/invite 46-01-002")  # and one more
+    await fake.send_message(chair, "/invites")
+    listing = screen(fake, chair.id)
+    assert "Всего: 10." in (listing.text or "")
+    assert "1. Беловская районная организация Профсоюза — до 13.06.2026" in (listing.text or "")
+    assert len([t for t in button_texts(listing) if t.startswith("✖")]) == 10
+    await fake.click(chair, ru.INVITES_XLSX_BUTTON)
+    await fake.send_message(chair, "/invites")
+    listing = screen(fake, chair.id)
+    assert "Всего: 19." in (listing.text or "")
+    assert ru.INVITES_NEXT in button_texts(listing)  # 10 a page
+    await fake.click(chair, ru.INVITES_NEXT)
+    second = screen(fake, chair.id)
+    assert "11. " in (second.text or "") and "1. Беловская" not in (second.text or "")
+    await fake.click(chair, ru.INVITES_PREV)
+
+    revoke = next(t for t in button_texts(screen(fake, chair.id)) if t.startswith("✖ 1."))
+    await fake.click(chair, revoke)
+    assert fake.callback_answers[-1]["text"] == ru.INVITE_REVOKED
+    assert "Всего: 18." in (screen(fake, chair.id).text or "")
+    async with running_bot.sessions() as session:
+        revoked = await session.scalar(
+            select(func.count(OfficerInvite.id)).where(OfficerInvite.revoked_at.is_not(None))
+        )
+    assert revoked == 1
+
+    # Expired ones are no longer open.
+    clock.advance(timedelta(days=31))
+    await fake.send_message(chair, "/invites")
+    assert "Открытых приглашений нет" in (screen(fake, chair.id).text or "")
+
+
+async def test_invites_of_another_territory_are_refused(
+    fake: FakeTelegram, running_bot: RunningBot
+) -> None:
+    chair = FakeUser(id=300004, first_name="Председатель")
+    await add_member(running_bot.sessions, chair.id, None)
+    await grant(running_bot.sessions, chair.id, "territorial_admin", "46-01")
+    await grant(running_bot.sessions, chair.id, "territorial_admin", "46-02")
+    await fake.send_message(chair, "/invites")
+    assert screen(fake, chair.id).text == ru.INVITES_CHOOSE
+    await fake.click(chair, "Большесолдатская районная организация Профсоюза")
+    assert "Открытые приглашения: Большесолдатская" in (screen(fake, chair.id).text or "")
+    async with running_bot.sessions() as session:
+        kursk = await orgs.get_by_code(session, "46-29")
+        assert kursk is not None
+    await fake.send_callback(chair, f"invs:l:{kursk.id}:0:")
+    assert fake.callback_answers[-1]["text"] == ru.BC_ORG_OUTSIDE
+    await fake.send_message(chair, "/invites 46-29")
+    assert screen(fake, chair.id).text == ru.BC_ORG_OUTSIDE

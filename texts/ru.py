@@ -316,7 +316,7 @@ INVITE_REFUSED = {
 
 INVITE_USAGE = (
     "Пришлите код организации: <code>/invite 46-01-001</code> — ссылка для одной организации, "
-    "<code>/invites 46-01</code> — таблица ссылок для всех организаций территории. "
+    "<code>/invites 46-01</code> — открытые приглашения территории и таблица новых ссылок. "
     "Коды — в справочнике (/orgs)."
 )
 INVITE_NO_ORG = "Организация с кодом «{code}» не найдена в справочнике."
@@ -327,7 +327,20 @@ INVITE_CREATED = (
 INVITE_REVOKE = "Отозвать ссылку"
 INVITE_REVOKED = "Ссылка отозвана — по ней больше нельзя стать ответственным."
 INVITE_NOT_REVOKED = "Эту ссылку нельзя отозвать: она уже использована, отозвана или не ваша."
-INVITES_NEED_TERRITORY = "Для таблицы ссылок укажите код территориальной организации."
+INVITES_NEED_TERRITORY = (
+    "Укажите код территориальной организации: <code>/invites 46-01</code>. Коды — в /orgs."
+)
+INVITES_CHOOSE = "Приглашения какой территории показать?"
+INVITES_TITLE = "<b>Открытые приглашения: {territory}</b>\nВсего: {count}."
+INVITES_LINE = "{number}. {org} — до {until}"
+INVITES_NONE = (
+    "<b>Открытые приглашения: {territory}</b>\nОткрытых приглашений нет: все использованы, "
+    "отозваны или истекли."
+)
+INVITES_REVOKE_BUTTON = "✖ {number}. {org}"
+INVITES_XLSX_BUTTON = "📄 Новые ссылки для всех организаций (XLSX)"
+INVITES_PREV = "‹ Назад"
+INVITES_NEXT = "Вперёд ›"
 INVITES_HEADER = ("Код", "Организация", "Ссылка для ответственного", "Действует до")
 INVITES_SHEET = "Приглашения"
 INVITES_CAPTION = "Ссылки для ответственных: {territory}, организаций: {count}."

@@ -139,7 +139,7 @@ async def _missing_screen(
     staffed = {
         org.id
         for org, _ in await invites.officers(
-            session, group.id if group.level is OrgLevel.TERRITORIAL else None
+            session, {group.id} if group.level is OrgLevel.TERRITORIAL else None
         )
     }
     name = ru.REGIONAL_SUBORDINATION if group.level is OrgLevel.REGIONAL else group.name

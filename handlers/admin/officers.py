@@ -1,6 +1,9 @@
-"""Information officers: invite links (one, or a territory's as XLSX), revoking, the list."""
+"""Information officers: invite links (one, or a territory's as XLSX), a territory's open
+invites with revoking, the list of officers."""
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
@@ -15,6 +18,7 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from handlers import keyboards
 from handlers.ui import show
 from models import Organization, OrgLevel, utcnow
 from services import orgs
@@ -23,9 +27,27 @@ from services.people import Roles
 from texts import ru
 from texts.ru import h
 
+INVITES_PAGE = 10
+
 
 class RevokeCB(CallbackData, prefix="inv"):
     token: str
+
+
+class InvitesAction(StrEnum):
+    LIST = "l"
+    REVOKE = "r"
+    WORKBOOK = "x"
+
+
+class InvitesCB(CallbackData, prefix="invs"):
+    """/invites: a territory's open invites (`page`), revoking one (`token`), or a workbook
+    of fresh links for all its organisations."""
+
+    action: InvitesAction
+    org: int
+    page: int = 0
+    token: str = ""
 
 
 def _scope(roles: Roles) -> frozenset[int] | None:
@@ -86,16 +108,115 @@ async def cmd_invites(
     command: CommandObject,
     session: AsyncSession,
     roles: Roles,
-    bot: Bot,
     settings: Settings,
 ) -> None:
+    if not command.args:
+        territories = _scope(roles)
+        if territories is None:  # a regional admin: 35 territories, name one
+            await message.answer(ru.INVITES_NEED_TERRITORY)
+        elif len(territories) == 1:
+            text, markup = await _invites_screen(session, min(territories), 0, settings)
+            await message.answer(text, reply_markup=markup)
+        else:
+            await message.answer(ru.INVITES_CHOOSE, reply_markup=await _choice(session, roles))
+        return
     territory = await _org_in_scope(message, session, roles, command.args)
     if territory is None:
         return
     if territory.level is not OrgLevel.TERRITORIAL:
         await message.answer(ru.INVITES_NEED_TERRITORY)
         return
-    pairs = await invites.create_for_territory(session, territory, message.chat.id, utcnow())
+    text, markup = await _invites_screen(session, territory.id, 0, settings)
+    await message.answer(text, reply_markup=markup)
+
+
+async def _choice(session: AsyncSession, roles: Roles) -> InlineKeyboardMarkup:
+    territories = [await orgs.get_by_id(session, org_id) for org_id in roles.territories]
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_invites_button(keyboards.short(org.name), InvitesAction.LIST, org.id)]
+            for org in sorted((t for t in territories if t is not None), key=lambda t: t.name)
+        ]
+    )
+
+
+def _invites_button(
+    text: str, action: InvitesAction, org_id: int, page: int = 0, token: str = ""
+) -> InlineKeyboardButton:
+    data = InvitesCB(action=action, org=org_id, page=page, token=token)
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+async def _invites_screen(
+    session: AsyncSession, territory_id: int, page: int, settings: Settings
+) -> tuple[str, InlineKeyboardMarkup]:
+    """One page of the territory's open invites, each with its revoke button."""
+    territory = await orgs.get_by_id(session, territory_id)
+    assert territory is not None
+    found = await invites.open_invites(session, territory_id, utcnow())
+    pages = max(1, -(-len(found) // INVITES_PAGE))
+    page = min(max(page, 0), pages - 1)
+    first = page * INVITES_PAGE
+    rows: list[list[InlineKeyboardButton]] = []
+    if not found:
+        text = ru.INVITES_NONE.format(territory=h(territory.name))
+    else:
+        lines = [ru.INVITES_TITLE.format(territory=h(territory.name), count=len(found)), ""]
+        shown = enumerate(found[first : first + INVITES_PAGE], start=first + 1)
+        for number, (org, invite) in shown:
+            until = invite.expires_at.astimezone(settings.tz).strftime("%d.%m.%Y")
+            lines.append(ru.INVITES_LINE.format(number=number, org=h(org.name), until=until))
+            label = keyboards.short(ru.INVITES_REVOKE_BUTTON.format(number=number, org=org.name))
+            rows.append(
+                [_invites_button(label, InvitesAction.REVOKE, territory_id, page, invite.token)]
+            )
+        text = "\n".join(lines)
+    arrows = []
+    if page > 0:
+        arrows.append(_invites_button(ru.INVITES_PREV, InvitesAction.LIST, territory_id, page - 1))
+    if page + 1 < pages:
+        arrows.append(_invites_button(ru.INVITES_NEXT, InvitesAction.LIST, territory_id, page + 1))
+    rows.append(arrows)
+    rows.append([_invites_button(ru.INVITES_XLSX_BUTTON, InvitesAction.WORKBOOK, territory_id)])
+    return text, InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
+
+
+async def on_invites_button(
+    callback: CallbackQuery,
+    callback_data: InvitesCB,
+    session: AsyncSession,
+    roles: Roles,
+    bot: Bot,
+    settings: Settings,
+) -> None:
+    territory = await orgs.get_by_id(session, callback_data.org)
+    if (
+        territory is None
+        or territory.level is not OrgLevel.TERRITORIAL
+        or not invites.in_scope(territory, _scope(roles))
+    ):
+        await callback.answer(ru.BC_ORG_OUTSIDE, show_alert=True)
+        return
+    action = callback_data.action
+    if action is InvitesAction.WORKBOOK:
+        await callback.answer()
+        await _send_workbook(callback.from_user.id, session, territory, bot, settings)
+        return
+    if action is InvitesAction.REVOKE:
+        revoked = await invites.revoke(session, callback_data.token, utcnow(), _scope(roles))
+        note = ru.INVITE_REVOKED if revoked else ru.INVITE_NOT_REVOKED
+        await callback.answer(note, show_alert=not revoked)
+    else:
+        await callback.answer()
+    text, markup = await _invites_screen(session, territory.id, callback_data.page, settings)
+    await show(callback, text, markup)
+
+
+async def _send_workbook(
+    chat_id: int, session: AsyncSession, territory: Organization, bot: Bot, settings: Settings
+) -> None:
+    """Fresh links for the territorial organisation and each of its primaries, as XLSX."""
+    pairs = await invites.create_for_territory(session, territory, chat_id, utcnow())
     me = await bot.me()
     rows = [
         (
@@ -107,7 +228,8 @@ async def cmd_invites(
         for org, invite in pairs
     ]
     content = invites.workbook(rows, ru.INVITES_HEADER, ru.INVITES_SHEET)
-    await message.answer_document(
+    await bot.send_document(
+        chat_id,
         BufferedInputFile(content, filename=f"invites_{territory.code}.xlsx"),
         caption=ru.INVITES_CAPTION.format(territory=h(territory.name), count=len(rows)),
     )
@@ -116,9 +238,7 @@ async def cmd_invites(
 async def on_revoke(
     callback: CallbackQuery, callback_data: RevokeCB, session: AsyncSession, roles: Roles
 ) -> None:
-    scope = _scope(roles)
-    territory = None if scope is None else min(scope, default=-1)
-    if await invites.revoke(session, callback_data.token, utcnow(), territory):
+    if await invites.revoke(session, callback_data.token, utcnow(), _scope(roles)):
         await callback.answer()
         await show(callback, ru.INVITE_REVOKED)
     else:
@@ -126,9 +246,7 @@ async def on_revoke(
 
 
 async def cmd_officers(message: Message, session: AsyncSession, roles: Roles) -> None:
-    scope = _scope(roles)
-    territory = None if scope is None else min(scope, default=-1)
-    found = await invites.officers(session, territory)
+    found = await invites.officers(session, _scope(roles))
     if not found:
         await message.answer(ru.OFFICERS_NONE)
         return
@@ -158,4 +276,5 @@ def router() -> Router:
     r.message.register(cmd_invites, Command("invites"))
     r.message.register(cmd_officers, Command("officers"))
     r.callback_query.register(on_revoke, RevokeCB.filter(F.token))
+    r.callback_query.register(on_invites_button, InvitesCB.filter())
     return r

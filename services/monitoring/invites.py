@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -116,35 +116,53 @@ async def redeem(
 
 
 async def revoke(
-    session: AsyncSession, token: str, now: datetime, territory_id: int | None
+    session: AsyncSession, token: str, now: datetime, territories: frozenset[int] | None
 ) -> bool:
-    """Revoke an unused invite (a territorial admin: only within the territory)."""
+    """Revoke an unused invite (a territorial admin: only within their territories)."""
     invite = await session.scalar(select(OfficerInvite).where(OfficerInvite.token == token))
     if invite is None or invite.used_at is not None or invite.revoked_at is not None:
         return False
-    if territory_id is not None:
+    if territories is not None:
         org = await session.get(Organization, invite.org_id)
-        if org is None or territory_id not in (org.id, org.parent_id):
+        if org is None or not in_scope(org, territories):
             return False
     invite.revoked_at = now
     await session.commit()
     return True
 
 
+async def open_invites(
+    session: AsyncSession, territory_id: int, now: datetime
+) -> Sequence[tuple[Organization, OfficerInvite]]:
+    """The territory's invites that can still be used (neither used, revoked nor expired):
+    the territorial organisation's first, then its primaries' by name, soonest expiry first."""
+    rows = await session.execute(
+        select(Organization, OfficerInvite)
+        .join(OfficerInvite, OfficerInvite.org_id == Organization.id)
+        .where(
+            or_(Organization.id == territory_id, Organization.parent_id == territory_id),
+            OfficerInvite.used_at.is_(None),
+            OfficerInvite.revoked_at.is_(None),
+            OfficerInvite.expires_at > now,
+        )
+        .order_by(Organization.level.desc(), Organization.name, OfficerInvite.expires_at)
+    )
+    return [(org, invite) for org, invite in rows]
+
+
 async def officers(
-    session: AsyncSession, territory_id: int | None = None
+    session: AsyncSession, territory_ids: Collection[int] | None = None
 ) -> Sequence[tuple[Organization, Person]]:
-    """Who is officer where, by organisation name; a territory's only when given."""
+    """Who is officer where, by organisation name; only the given territories' when given."""
     query = (
         select(Organization, Person)
         .join(Role, Role.org_id == Organization.id)
         .join(Person, Person.id == Role.person_id)
         .where(Role.kind == RoleKind.OFFICER)
     )
-    if territory_id is not None:
-        query = query.where(
-            or_(Organization.id == territory_id, Organization.parent_id == territory_id)
-        )
+    if territory_ids is not None:
+        ids = list(territory_ids)
+        query = query.where(or_(Organization.id.in_(ids), Organization.parent_id.in_(ids)))
     rows = await session.execute(query.order_by(Organization.name, Person.first_name))
     return [(org, person) for org, person in rows]
 
