@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     level = settings.log_level_number if isinstance(settings, Settings) else logging.WARNING
     secrets = [settings.bot_token.get_secret_value()] if isinstance(settings, Settings) else []
     setup_logging(level, secrets)
+    settings.install_clock()
     if command == "migrate":
         migrate.upgrade(settings.database_url)
         print("Миграции применены.")

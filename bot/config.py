@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import time
+from datetime import datetime, time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from models import clock
 from services.monitoring.schedule import Schedule
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/bot.db"
@@ -27,6 +28,9 @@ class DatabaseSettings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     timezone: str = "Europe/Moscow"
+    # Run as if it were this moment, the clock running on from there (a demo of a campaign
+    # month, the CLI under tests); empty: the machine's clock. ISO 8601 with an offset.
+    clock_now: datetime | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -48,9 +52,21 @@ class DatabaseSettings(BaseSettings):
             ) from None
         return value
 
+    @field_validator("clock_now")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("укажите момент со смещением, например 2027-03-01T10:00:00+03:00")
+        return value
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def install_clock(self) -> None:
+        """The process clock: the machine's, or CLOCK_NOW's when set."""
+        if self.clock_now is not None:
+            clock.install(clock.FakeClock(self.clock_now))
 
 
 class Settings(DatabaseSettings):

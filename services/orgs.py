@@ -16,7 +16,7 @@ from pathlib import PurePath
 from typing import Final
 
 import openpyxl
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -530,6 +530,18 @@ async def import_directory(session: AsyncSession, filename: str, content: bytes)
         raise
     return result
 
+
+
+def group_members(group_id: int) -> Select[int]:
+    """Ids of the organisations of a group, the one unit of monitoring and of every report
+    (`--territory`): a territorial organisation and its primaries, or, for the regional
+    organisation, the primaries directly under it («областного подчинения»)."""
+    return select(Organization.id).where(
+        or_(
+            and_(Organization.id == group_id, Organization.level == OrgLevel.TERRITORIAL),
+            and_(Organization.parent_id == group_id, Organization.level == OrgLevel.PRIMARY),
+        )
+    )
 
 # ---------------------------------------------------------------------------------------------
 # Export

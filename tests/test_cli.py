@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from bot.config import Settings, describe_settings_error
 from bot.logs import SecretFilter
-from tests.conftest import SAMPLE_ORGS, TOKEN
+from tests.conftest import SAMPLE_ORGS, TEST_NOW, TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +27,7 @@ def run_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[st
         and k.upper() not in {f.upper() for f in Settings.model_fields}
     }
     clean["PYTHONPATH"] = str(ROOT)
+    clean["CLOCK_NOW"] = TEST_NOW.isoformat()  # the subprocess runs on the tests' clock too
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,

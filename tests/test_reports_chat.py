@@ -13,6 +13,7 @@ from PIL import Image
 
 from fakeapi import FakeTelegram, FakeUser, UploadedFile
 from handlers.callbacks import ReportCB
+from services.monitoring import campaigns
 from tests.conftest import RunningBot
 from tests.helpers import add_member, button_texts, eventually, grant, screen
 from tests.monitoring_data import open_quarter, store_submission
@@ -252,6 +253,8 @@ async def test_cli_writes_the_report_files(
         (("xlsx", "--year", "2025", "--quarter", "1"), "за 1 квартал 2025 г. не проводился"),
         (("csv", "--territory", "46-99"), "Нет территориальной организации с кодом «46-99»"),
         (("csv", "--territory", "46-01-001"), "Нет территориальной организации"),
+        (("subscribers", "--year", "2026", "--quarter", "4"), "всегда на сегодня"),
+        (("subscribers", "--quarter", "4"), "всегда на сегодня"),
         (("pdf",), "invalid choice: 'pdf'"),
         (("xlsx", "--quarter", "5"), "invalid choice: 5"),
     ],
@@ -269,6 +272,42 @@ async def test_cli_says_what_is_wrong_with_bad_arguments(
     assert result.returncode in (1, 2)  # 2: argparse's own usage error
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
+
+
+async def test_cli_territory_is_the_same_subtree_for_monitoring_and_subscribers(
+    running_bot: RunningBot, two_quarters: None, migrated_url: str, tmp_path: Path
+) -> None:
+    """`--territory 46` (the regional organisation) is its directly subordinate primaries in
+    the monitoring export and in the subscriber statistics alike; 46-01 its district."""
+    members = {700001: "46-01-001", 700002: "46-00-001", 700003: "46-29-004", 700004: "46-01"}
+    for telegram_id, org in members.items():
+        await add_member(running_bot.sessions, telegram_id, org, topics=("news",))
+    async with running_bot.sessions() as session:
+        q4 = await campaigns.current(session)
+        assert q4 is not None and q4.quarter == 4
+    await store_submission(running_bot.sessions, q4.id, "46-00-001", GOOD)
+    out = tmp_path / "reports"
+    for code, inside, outside, subscribers in (
+        ("46", "46-00-", "46-01-", 1),  # 46-00-001's member; not 46-01's own
+        ("46-01", "46-01-", "46-00-", 2),  # 46-01-001's member and 46-01's own
+    ):
+        result = await asyncio.to_thread(
+            report, migrated_url, "xlsx", "--territory", code, out=out
+        )
+        assert result.returncode == 0, result.stderr
+        workbook = load_workbook(out / f"monitoring_2026-4_{code}.xlsx", read_only=True)
+        codes = {str(c) for sheet in workbook.worksheets for row in sheet.values for c in row}
+        assert any(c.startswith(inside) for c in codes)
+        assert not any(c.startswith((outside, "46-29-")) for c in codes)
+
+        result = await asyncio.to_thread(
+            report, migrated_url, "subscribers", "--territory", code, out=out
+        )
+        assert result.returncode == 0, result.stderr
+        [xlsx] = [Path(line) for line in result.stdout.splitlines() if line.endswith(".xlsx")]
+        assert xlsx.name == f"subscribers_2026-05-14_{code}.xlsx"  # the tests' clock
+        topics = {row[0]: row[1] for row in load_workbook(xlsx).worksheets[0].values}
+        assert topics["Новости профсоюзных органов"] == subscribers
 
 
 async def test_cli_without_any_campaign(migrated_url: str, tmp_path: Path) -> None:

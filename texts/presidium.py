@@ -42,6 +42,10 @@ SUBSCRIBERS_CAPTION: Final = (
 CLI_NO_TERRITORY: Final = (
     "Нет территориальной организации с кодом «{code}» (коды — в выгрузке справочника)."
 )
+CLI_SUBSCRIBERS_ARE_TODAY: Final = (
+    "Статистика подписчиков всегда на сегодня: --year и --quarter к ней не относятся, "
+    "уберите их."
+)
 CLI_QUARTER_NEEDS_YEAR: Final = "Укажите и год: --year 2026 --quarter 4."
 CLI_YEAR_NEEDS_QUARTER: Final = "Укажите и квартал: --year 2026 --quarter 4."
 CLI_NO_SUCH_CAMPAIGN: Final = "Мониторинг за {quarter} квартал {year} г. не проводился."

@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -32,6 +32,7 @@ from models import (
     Submission,
     SubmissionStatus,
 )
+from services import orgs
 from services.broadcasts import outbox
 from services.monitoring import versions
 from services.monitoring.schedule import Schedule, quarter_of
@@ -411,15 +412,8 @@ async def completion(
 
 
 def _members_of(group: Organization) -> Select:
-    """Who must submit: a territorial organisation and its primaries, or the regional one's
-    directly subordinate primaries."""
-    if group.level is OrgLevel.REGIONAL:
-        return select(Organization.id).where(
-            Organization.parent_id == group.id, Organization.level == OrgLevel.PRIMARY
-        )
-    return select(Organization.id).where(
-        or_(Organization.id == group.id, Organization.parent_id == group.id)
-    )
+    """Who must submit: the group's organisations (see `orgs.group_members`)."""
+    return orgs.group_members(group.id)
 
 
 async def missing_orgs(

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Organization, OrgLevel, Person, Subscription, utcnow
 from services import topics as topic_service
+from services.orgs import group_members
 from texts import charts as texts
 from texts.ru import REGIONAL_SUBORDINATION
 
@@ -113,13 +114,11 @@ class Table:
 
 
 def _scoped(query: SelectT, territory_id: int | None) -> SelectT:
-    """Keep only members of the territory (the territorial organisation and its primaries)."""
+    """Keep only members of the group's organisations: the same subtree as monitoring's
+    (`orgs.group_members`), whatever the report."""
     if territory_id is None:
         return query
-    territory_orgs = select(Organization.id).where(
-        or_(Organization.id == territory_id, Organization.parent_id == territory_id)
-    )
-    return query.where(Person.org_id.in_(territory_orgs))
+    return query.where(Person.org_id.in_(group_members(territory_id)))
 
 
 def _blocked_count() -> Any:
