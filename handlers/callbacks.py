@@ -30,6 +30,7 @@ class OrgAction(StrEnum):
     OPEN = "o"
     PICK = "p"
     SKIP = "s"
+    MORE = "m"  # the next page of the typed search (the query is in the FSM data)
 
 
 class OrgCB(CallbackData, prefix="org"):

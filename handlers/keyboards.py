@@ -111,12 +111,15 @@ def primaries(
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def search_results(orgs: Sequence[Organization], flow: Flow) -> InlineKeyboardMarkup:
+def search_results(
+    orgs: Sequence[Organization], flow: Flow, total: int, page: int
+) -> InlineKeyboardMarkup:
     rows = _org_rows(orgs, flow, OrgAction.PICK)
+    rows.append(_pager(flow, OrgAction.MORE, 0, page, total))
     rows.append(
         [_button(ru.TO_LIST, OrgCB(action=OrgAction.TERRITORIES, flow=flow)), *_skip(flow)]
     )
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
 
 
 def confirm_org(org_id: int, flow: Flow) -> InlineKeyboardMarkup:

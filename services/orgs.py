@@ -531,7 +531,6 @@ async def import_directory(session: AsyncSession, filename: str, content: bytes)
     return result
 
 
-
 def group_members(group_id: int) -> Select[int]:
     """Ids of the organisations of a group, the one unit of monitoring and of every report
     (`--territory`): a territorial organisation and its primaries, or, for the regional
@@ -542,6 +541,7 @@ def group_members(group_id: int) -> Select[int]:
             and_(Organization.parent_id == group_id, Organization.level == OrgLevel.PRIMARY),
         )
     )
+
 
 # ---------------------------------------------------------------------------------------------
 # Export
@@ -668,31 +668,74 @@ def _name_key(name: str) -> tuple[str | int, ...]:
     return _natural_key(_folded(name))
 
 
-async def search(session: AsyncSession, query: str, *, limit: int = 8) -> list[Organization]:
-    """Territorial and primary organisations whose name contains `query`, prefix matches first.
+# How people write a school: «сош №5», «МБОУ СОШ № 5», «школа 5». Abbreviations stand for
+# the words of the full name; the legal form (МБОУ, МКОУ, …) is left out of the match, since
+# people rarely know which one their school is.
+_ABBREVIATIONS: Final = {
+    "сош": ("средняя", "общеобразовательная", "школа"),
+    "оош": ("основная", "общеобразовательная", "школа"),
+    "нош": ("начальная", "общеобразовательная", "школа"),
+    "дс": ("детский", "сад"),
+    "ппо": ("первичная", "профсоюзная", "организация"),
+}
+_LEGAL_FORM_WORDS: Final = (
+    "моу мбоу мкоу маоу гоу гбоу гкоу обоу окоу опоу обпоу мдоу мбдоу мкдоу мадоу "
+    "му мбу мку мау оку обу гбу гку фгбоу мудо мбудо мкудо моудо мбоудо"
+)
+_LEGAL_FORMS: Final = frozenset(_LEGAL_FORM_WORDS.split())
+_TOKEN = re.compile(r"\d+|[^\W\d_]+")
+
+
+def _tokens(text: str) -> list[str]:
+    """Words and numbers, folded: «№5» and «№ 5» are both the number 5."""
+    return _TOKEN.findall(_folded(text))
+
+
+def _query_terms(query: str) -> list[str]:
+    terms = [word for token in _tokens(query) for word in _ABBREVIATIONS.get(token, (token,))]
+    meaningful = [term for term in terms if term not in _LEGAL_FORMS]
+    return meaningful or terms
+
+
+def _matches(terms: Sequence[str], name_tokens: Sequence[str]) -> bool:
+    """Every term is in the name: a number as that very number (5 is not 50), a word as the
+    beginning of one of its words (курск → Курска, Курский)."""
+    return all(
+        (term in name_tokens)
+        if term.isdigit()
+        else any(token.startswith(term) for token in name_tokens)
+        for term in terms
+    )
+
+
+async def search(
+    session: AsyncSession, query: str, *, limit: int = 8, offset: int = 0
+) -> tuple[list[Organization], int]:
+    """Territorial and primary organisations matching `query` (see `_matches`), those whose
+    name starts with it first, then by name; one page of them and how many there are.
 
     SQLite's lower()/LIKE fold ASCII only, so Cyrillic cannot be matched case-insensitively in
     portable SQL; with about a thousand organisations it is cheap to fetch (id, name) and
-    filter in Python with casefold().
+    filter in Python.
     """
-    needle = _folded(query)
-    if not needle or limit <= 0:
-        return []
+    terms = _query_terms(query)
+    if not terms or limit <= 0:
+        return [], 0
+    start = " ".join(terms)
     candidates = await session.execute(
         select(Organization.id, Organization.name).where(
             Organization.level.in_([OrgLevel.TERRITORIAL, OrgLevel.PRIMARY])
         )
     )
-    folded = ((org_id, _folded(name)) for org_id, name in candidates)
     ranked = sorted(
-        (not name.startswith(needle), _natural_key(name), org_id)
-        for org_id, name in folded
-        if needle in name
+        (not " ".join(_tokens(name)).startswith(start), _name_key(name), org_id)
+        for org_id, name in candidates
+        if _matches(terms, _tokens(name))
     )
-    ids = [org_id for *_, org_id in ranked[:limit]]
+    ids = [org_id for *_, org_id in ranked[offset : offset + limit]]
     page = await session.scalars(select(Organization).where(Organization.id.in_(ids)))
     by_id = {org.id: org for org in page}
-    return [by_id[org_id] for org_id in ids]
+    return [by_id[org_id] for org_id in ids], len(ranked)
 
 
 async def path(session: AsyncSession, org: Organization) -> list[Organization]:

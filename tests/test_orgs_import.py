@@ -510,16 +510,16 @@ async def test_search_ranks_prefix_first_and_ignores_case(session_factory: Sessi
     )
 
     async with session_factory() as session:
-        found = await orgs.search(session, "  КУРСК ")
-        limited = await orgs.search(session, "курск", limit=2)
-        yo = await orgs.search(session, "конышев")
+        found, total = await orgs.search(session, "  КУРСК ")
+        limited, same_total = await orgs.search(session, "курск", limit=2)
+        yo, _ = await orgs.search(session, "конышев")
         nothing = await orgs.search(session, "   ")
 
     # The regional organisation is not offered: it is the root, not a choice.
     assert [org.code for org in found] == ["T1", "P3", "P2", "P1"]
-    assert [org.code for org in limited] == ["T1", "P3"]
+    assert [org.code for org in limited] == ["T1", "P3"] and total == same_total == 4
     assert [org.code for org in yo] == ["T2"]
-    assert nothing == []
+    assert nothing == ([], 0)
 
 
 async def test_list_children_pages_by_name(session_factory: SessionFactory) -> None:
@@ -558,6 +558,6 @@ async def test_path_and_lookups(base: SessionFactory) -> None:
 async def test_empty_directory_helpers(session_factory: SessionFactory) -> None:
     async with session_factory() as session:
         assert await orgs.regional(session) is None
-        assert await orgs.search(session, "школа") == []
+        assert await orgs.search(session, "школа") == ([], 0)
         assert await orgs.count_by_level(session) == dict.fromkeys(OrgLevel, 0)
         assert await orgs.list_children(session, None) == ([], 0)

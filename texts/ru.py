@@ -76,6 +76,9 @@ PREV = "◀️"
 NEXT = "▶️"
 TO_LIST = "Показать список"
 SEARCH_FOUND = "Нашлось по запросу «{query}»:"
+SEARCH_SHOWN = "Показаны {first}–{last} из {total} — уточните запрос или листайте."
+SEARCH_QUERY_LIMIT = 60  # characters of the query echoed back
+STEP_DONE = "Этот шаг уже пройден — ничего не изменено."
 SEARCH_NOTHING = (
     "По запросу «{query}» ничего не нашлось. Попробуйте другое слово или выберите из списка."
 )

@@ -1,15 +1,20 @@
-"""Choosing one's organisation: territorial list, its primaries, search by typing a name."""
+"""Choosing one's organisation: territorial list, its primaries, search by typing a name.
+
+The step's buttons work while it is open (FSM state OrgSearch.typing); afterwards they only
+say so, so an old message can never change the organisation behind the person's back."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+import contextlib
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from handlers import keyboards
 from handlers.callbacks import Flow, OrgAction, OrgCB
 from handlers.filters import TYPED
 from handlers.member import screens
@@ -19,7 +24,6 @@ from models import OrgLevel, Person
 from services import orgs, people
 from services.people import Roles
 from texts import ru
-from texts.ru import h
 
 MIN_QUERY = 2
 
@@ -34,9 +38,23 @@ async def open_picker(
 ) -> None:
     """Show the territorial list and listen for a typed search until something is chosen."""
     text, markup = await screens.territories(session, flow, page)
+    await start_picking(state, flow)
+    await show(callback, f"{prefix}{text}", markup)
+
+
+async def start_picking(state: FSMContext, flow: Flow) -> None:
+    """The organisation step is open: its buttons work, typed text searches. Every entry to
+    the step (the list, a deep link's «Да, это моя организация») goes through here."""
     await state.set_state(OrgSearch.typing)
     await state.update_data(flow=flow.value)
-    await show(callback, f"{prefix}{text}", markup)
+
+
+async def _finish_picking(bot: Bot, chat_id: int, state: FSMContext) -> None:
+    """The step is over: search results typed during it lose their buttons."""
+    for message_id in (await state.get_data()).get("results", []):
+        with contextlib.suppress(TelegramBadRequest):  # deleted, or already without buttons
+            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+    await state.clear()
 
 
 async def _continue(
@@ -86,6 +104,7 @@ async def on_org_picked(
     person: Person,
     roles: Roles,
     settings: Settings,
+    bot: Bot,
 ) -> None:
     org = await orgs.get_by_id(session, callback_data.org_id)
     if org is None:
@@ -93,7 +112,7 @@ async def on_org_picked(
         await open_picker(callback, session, state, callback_data.flow)
         return
     await callback.answer()
-    await state.clear()
+    await _finish_picking(bot, callback.from_user.id, state)
     await people.set_organization(session, person, org.id)
     note = ru.ORG_SAVED.format(org=await screens.org_title(session, org.id))
     await _continue(callback, session, person, roles, settings, callback_data.flow, note)
@@ -107,31 +126,63 @@ async def on_org_skipped(
     person: Person,
     roles: Roles,
     settings: Settings,
+    bot: Bot,
 ) -> None:
     await callback.answer()
-    await state.clear()
+    await _finish_picking(bot, callback.from_user.id, state)
     await _continue(callback, session, person, roles, settings, callback_data.flow, ru.ORG_SKIPPED)
 
 
-async def on_org_search(message: Message, session: AsyncSession, state: FSMContext) -> None:
+async def on_org_search(
+    message: Message, session: AsyncSession, state: FSMContext, bot: Bot
+) -> None:
     query = (message.text or "").strip()
-    flow = Flow((await state.get_data()).get("flow", Flow.ONBOARDING.value))
+    data = await state.get_data()
+    flow = Flow(data.get("flow", Flow.ONBOARDING.value))
     if len(query) < MIN_QUERY:
         await message.answer(ru.SEARCH_TOO_SHORT)
         return
-    found = await orgs.search(session, query, limit=keyboards.PAGE_SIZE)
-    template = ru.SEARCH_FOUND if found else ru.SEARCH_NOTHING
-    await message.answer(
-        template.format(query=h(query)), reply_markup=keyboards.search_results(found, flow)
+    text, markup = await screens.search_results(session, query, flow, 0)
+    # The previous results give way to these: one live set of buttons, not a pile.
+    for message_id in data.get("results", []):
+        with contextlib.suppress(TelegramBadRequest):
+            await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=message_id)
+    sent = await message.answer(text, reply_markup=markup)
+    await state.update_data(query=query, results=[sent.message_id])
+
+
+async def on_search_page(
+    callback: CallbackQuery, callback_data: OrgCB, session: AsyncSession, state: FSMContext
+) -> None:
+    query = str((await state.get_data()).get("query", ""))
+    await callback.answer()
+    text, markup = await screens.search_results(
+        session, query, callback_data.flow, callback_data.page
     )
+    await show(callback, text, markup)
+
+
+async def on_finished_step(callback: CallbackQuery) -> None:
+    """A button of the organisation step after the step is over (an old search message, a
+    deep link's confirmation answered already): it changes nothing, and loses its keyboard."""
+    await callback.answer(ru.STEP_DONE, show_alert=True)
+    if isinstance(callback.message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await callback.message.edit_reply_markup(reply_markup=None)
 
 
 def router() -> Router:
     """This module's handlers on a fresh router (one per dispatcher)."""
     r = Router(name=__name__)
-    r.callback_query.register(on_territories, OrgCB.filter(F.action == OrgAction.TERRITORIES))
-    r.callback_query.register(on_territory_opened, OrgCB.filter(F.action == OrgAction.OPEN))
-    r.callback_query.register(on_org_picked, OrgCB.filter(F.action == OrgAction.PICK))
-    r.callback_query.register(on_org_skipped, OrgCB.filter(F.action == OrgAction.SKIP))
-    r.message.register(on_org_search, StateFilter(OrgSearch.typing), TYPED)
+    picking = StateFilter(OrgSearch.typing)
+    for handler, action in (
+        (on_territories, OrgAction.TERRITORIES),
+        (on_territory_opened, OrgAction.OPEN),
+        (on_org_picked, OrgAction.PICK),
+        (on_org_skipped, OrgAction.SKIP),
+        (on_search_page, OrgAction.MORE),
+    ):
+        r.callback_query.register(handler, OrgCB.filter(F.action == action), picking)
+    r.callback_query.register(on_finished_step, OrgCB.filter())  # the step is over
+    r.message.register(on_org_search, picking, TYPED)
     return r

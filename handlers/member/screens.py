@@ -32,6 +32,36 @@ def _with_page(text: str, page: int, total: int) -> str:
     return text if count == 1 else f"{text}\n\n{ru.PAGE.format(page=page + 1, pages=count)}"
 
 
+def echo(query: str) -> str:
+    """What a person typed, shortened to quote it back in a reply (never over 4096)."""
+    query = " ".join(query.split())
+    limit = ru.SEARCH_QUERY_LIMIT
+    return h(query if len(query) <= limit else query[: limit - 1] + "…")
+
+
+async def search_results(session: AsyncSession, query: str, flow: Flow, page: int) -> Screen:
+    """A page of the typed search: the names with their territory, buttons to pick."""
+    size = keyboards.PAGE_SIZE
+    found, total = await orgs.search(session, query, limit=size, offset=page * size)
+    if not found and page > 0:  # the directory changed under an old page: start over
+        page = 0
+        found, total = await orgs.search(session, query, limit=size)
+    first = page * size + 1
+    markup = keyboards.search_results(found, flow, total, page)
+    if not found:
+        return ru.SEARCH_NOTHING.format(query=echo(query)), markup
+    lines = [ru.SEARCH_FOUND.format(query=echo(query))]
+    for org in found:
+        parent = await orgs.get_by_id(session, org.parent_id) if org.parent_id else None
+        territorial = parent is not None and parent.level is OrgLevel.TERRITORIAL
+        where = f" — {h(parent.name)}" if territorial and parent is not None else ""
+        lines.append(f"• {h(org.name)}{where}")
+    if total > len(found):
+        last = first + len(found) - 1
+        lines += ["", ru.SEARCH_SHOWN.format(first=first, last=last, total=total)]
+    return "\n".join(lines), markup
+
+
 async def territories(session: AsyncSession, flow: Flow, page: int = 0) -> Screen:
     region = await orgs.regional(session)
     if region is None:

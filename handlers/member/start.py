@@ -18,7 +18,7 @@ from bot.middlewares import profile_of
 from handlers import keyboards
 from handlers.callbacks import ConsentAnswer, ConsentCB, Flow
 from handlers.member import screens
-from handlers.member.org_picker import open_picker
+from handlers.member.org_picker import open_picker, start_picking
 from handlers.ui import show
 from models import Organization, Person, utcnow
 from services import orgs, people
@@ -71,6 +71,7 @@ async def cmd_start(
         await message.answer(invited)
     elif org is not None:
         text = ru.DEEP_LINK_CONFIRM.format(org=await screens.org_title(session, org.id))
+        await start_picking(state, Flow.PROFILE)
         await message.answer(text, reply_markup=keyboards.confirm_org(org.id, Flow.PROFILE))
     else:
         await message.answer(ru.WELCOME_BACK.format(name=h(person.first_name)) + "\n\n" + ru.HELP)
@@ -100,6 +101,7 @@ async def on_consent_given(
     if org is not None:
         title = await screens.org_title(session, org.id)
         confirm: InlineKeyboardMarkup = keyboards.confirm_org(org.id, Flow.ONBOARDING)
+        await start_picking(state, Flow.ONBOARDING)
         await show(callback, f"{thanks}{ru.DEEP_LINK_CONFIRM.format(org=title)}", confirm)
         return
     await open_picker(callback, session, state, Flow.ONBOARDING, prefix=thanks)
