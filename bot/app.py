@@ -15,7 +15,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.api_session import ApiSession
-from bot.commands import set_commands
 from bot.config import Settings
 from bot.db import create_engine, create_session_factory
 from bot.middlewares import DbSessionMiddleware, PersonMiddleware, ThrottleMiddleware
@@ -23,6 +22,7 @@ from bot.scheduler import create_scheduler
 from bot.storage import DatabaseStorage
 from handlers import build_root_router
 from handlers.admin.broadcast_views import render_progress as render_progress_card
+from handlers.menus import set_commands
 from services import people
 from services.broadcasts.progress import ProgressRenderer
 from services.broadcasts.worker import DeliveryWorker

@@ -74,6 +74,15 @@ class Settings(DatabaseSettings):
 
     bot_token: SecretStr
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # The operator of personal data (152-FZ) as the consent names it, its address, the full
+    # privacy text's address (empty: the bot shows it itself, /privacy), and how to reach a
+    # person at the committee (empty: through one's chair).
+    operator_name: str = (
+        "Курская областная организация Профсоюза работников народного образования и науки РФ"
+    )
+    operator_address: str = ""
+    privacy_url: str = ""
+    contacts: str = ""
     telegram_api_url: str | None = None
     log_level: str = "INFO"
     # Per-user flood guard: at most `throttle_rate` updates per `throttle_period` seconds.

@@ -6,13 +6,16 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from bot.config import Settings
 from fakeapi import FakeTelegram, FakeUser
 from models import Person, Subscription
 from tests.conftest import RunningBot
 from tests.helpers import (
+    add_member,
     button_texts,
     count,
     eventually,
+    grant,
     org_code_of,
     person_of,
     screen,
@@ -133,14 +136,77 @@ async def test_buttons_of_a_forgotten_person_answer_politely(
     assert await count(running_bot.sessions, Person) == 0
 
 
-async def test_help_lists_admin_commands_only_for_admins(
+async def test_help_shows_each_person_the_commands_of_their_roles(
     fake: FakeTelegram, running_bot: RunningBot, member: FakeUser, admin: FakeUser
 ) -> None:
+    chair = FakeUser(id=100077, first_name="Председатель")
+    await register(fake, member)
+    await add_member(running_bot.sessions, chair.id, None)
+    await grant(running_bot.sessions, chair.id, "territorial_admin", "46-01")
     await fake.send_message(member, "/help")
-    assert "/topics" in screen(fake, member.id).text
-    assert "/orgs" not in screen(fake, member.id).text
+    plain = screen(fake, member.id).text or ""
+    assert "/topics" in plain and "/privacy" in plain
+    assert "/anketa" not in plain and "/broadcast" not in plain and "/orgs" not in plain
+    assert "Связаться с обкомом" in plain  # a way to reach a person, always
+
+    await grant(running_bot.sessions, member.id, "officer", "46-01-001")
+    await fake.send_message(member, "/help")
+    officer = screen(fake, member.id).text or ""
+    assert "/anketa" in officer and "/broadcast" not in officer
+
+    await fake.send_message(chair, "/help")
+    territorial = screen(fake, chair.id).text or ""
+    assert "/broadcast" in territorial and "/monitoring" in territorial
+    assert "/orgs" not in territorial and "/anketa" not in territorial
+
     await fake.send_message(admin, "/help")
-    assert "/orgs" in screen(fake, admin.id).text
+    regional = screen(fake, admin.id).text or ""
+    assert "/orgs" in regional and ".yaml" in regional
+    assert "questionnaires/" not in regional  # no repository paths
+
+
+async def test_consent_names_the_operator_and_privacy_has_the_full_text(
+    fake: FakeTelegram, settings: Settings, member: FakeUser
+) -> None:
+    custom = settings.model_copy(
+        update={
+            "operator_address": "305000, г. Курск, ул. Ленина, д. 1",
+            "contacts": "+7 (4712) 00-00-00, obkom@example.org",
+        }
+    )
+    bot = RunningBot(custom)
+    await bot.start()
+    try:
+        await fake.send_message(member, "/start")
+        consent = screen(fake, member.id).text or ""
+        for part in (
+            "Курская областная организация Профсоюза работников народного образования",
+            "305000, г. Курск, ул. Ленина, д. 1",
+            "Что хранится",
+            "Зачем",
+            "/forget",
+            "/privacy",
+        ):
+            assert part in consent, part
+        await fake.send_message(member, "/privacy")  # before consenting, too
+        full = screen(fake, member.id).text or ""
+        assert "152-ФЗ" in full and "obkom@example.org" in full and "/forget" in full
+        await fake.send_message(member, "/help")
+        assert "obkom@example.org" in (screen(fake, member.id).text or "")
+    finally:
+        await bot.stop()
+
+
+async def test_a_privacy_url_is_linked_from_the_consent(
+    fake: FakeTelegram, settings: Settings, member: FakeUser
+) -> None:
+    bot = RunningBot(settings.model_copy(update={"privacy_url": "https://eseur.example/pd"}))
+    await bot.start()
+    try:
+        await fake.send_message(member, "/start")
+        assert "https://eseur.example/pd" in (screen(fake, member.id).text or "")
+    finally:
+        await bot.stop()
 
 
 async def test_unknown_text_gets_a_hint(

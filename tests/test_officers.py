@@ -86,6 +86,13 @@ async def test_a_registered_member_becomes_officer_and_keeps_their_organisation(
     await fake.send_message(member, f"/start {payload}")
     assert "назначены ответственным" in screen(fake, member.id).text
     assert await org_code_of(running_bot.sessions, member.id) == "46-29-004"
+    # Their own menu now has /anketa (the members' menu does not).
+    [menu] = [
+        call.params
+        for call in fake.calls_of("setMyCommands")
+        if call.params["scope"].get("chat_id") == member.id
+    ]
+    assert "anketa" in [command["command"] for command in menu["commands"]]
     await fake.send_message(member, "/profile")
     assert "ответственный за информационную работу" in screen(fake, member.id).text
 

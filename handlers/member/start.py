@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import re
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.middlewares import profile_of
 from handlers import keyboards
 from handlers.callbacks import ConsentAnswer, ConsentCB, Flow
 from handlers.member import screens
+from handlers.member.help import consent_text, help_text
 from handlers.member.org_picker import open_picker, start_picking
+from handlers.menus import set_chat_menu
 from handlers.ui import show
 from models import Organization, Person, utcnow
 from services import orgs, people
 from services.monitoring import invites
+from services.people import Roles
 from texts import ru
 from texts.ru import h
 
@@ -37,13 +41,18 @@ async def _linked_org(session: AsyncSession, payload: str) -> Organization | Non
     return await orgs.get_by_code(session, payload.removeprefix(ORG_PREFIX))
 
 
-async def _redeem(session: AsyncSession, payload: str, person: Person) -> str | None:
-    """The officer invite in the payload, redeemed: what to tell the person (None: no invite)."""
+async def _redeem(
+    session: AsyncSession, payload: str, person: Person, roles: Roles, bot: Bot
+) -> str | None:
+    """The officer invite in the payload, redeemed: what to tell the person (None: no invite).
+    A new officer's chat gets the menu with /anketa (an admin's keeps the admin menu)."""
     if not payload.startswith(invites.DEEP_LINK_PREFIX):
         return None
     outcome = await invites.redeem(session, invites.token_of(payload), person, utcnow())
     if isinstance(outcome, invites.InviteRefusal):
         return ru.INVITE_REFUSED[outcome]
+    menu = ru.ADMIN_COMMANDS if roles.is_admin else ru.OFFICER_COMMANDS
+    await set_chat_menu(bot, person.telegram_id, menu)
     title = await screens.org_title(session, outcome.org.id)
     return ru.INVITE_ACCEPTED.format(org=title)
 
@@ -54,6 +63,9 @@ async def cmd_start(
     session: AsyncSession,
     state: FSMContext,
     person: Person | None,
+    roles: Roles,
+    settings: Settings,
+    bot: Bot,
 ) -> None:
     await state.clear()
     payload = command.args or ""
@@ -64,9 +76,9 @@ async def cmd_start(
         await message.answer(ru.DEEP_LINK_UNKNOWN.format(code=h(payload.removeprefix(ORG_PREFIX))))
         payload = ""
     if person is None:
-        await message.answer(ru.WELCOME, reply_markup=keyboards.consent(payload))
+        await message.answer(consent_text(settings), reply_markup=keyboards.consent(payload))
         return
-    invited = await _redeem(session, payload, person)
+    invited = await _redeem(session, payload, person, roles, bot)
     if invited is not None:
         await message.answer(invited)
     elif org is not None:
@@ -74,7 +86,8 @@ async def cmd_start(
         await start_picking(state, Flow.PROFILE)
         await message.answer(text, reply_markup=keyboards.confirm_org(org.id, Flow.PROFILE))
     else:
-        await message.answer(ru.WELCOME_BACK.format(name=h(person.first_name)) + "\n\n" + ru.HELP)
+        welcome = ru.WELCOME_BACK.format(name=h(person.first_name))
+        await message.answer(f"{welcome}\n\n{help_text(roles, settings)}")
 
 
 async def on_consent_declined(callback: CallbackQuery, person: Person | None) -> None:
@@ -84,12 +97,17 @@ async def on_consent_declined(callback: CallbackQuery, person: Person | None) ->
 
 
 async def on_consent_given(
-    callback: CallbackQuery, callback_data: ConsentCB, session: AsyncSession, state: FSMContext
+    callback: CallbackQuery,
+    callback_data: ConsentCB,
+    session: AsyncSession,
+    state: FSMContext,
+    roles: Roles,
+    bot: Bot,
 ) -> None:
     await callback.answer()
     person = await people.register(session, profile_of(callback.from_user))
     thanks = f"{ru.CONSENT_THANKS}\n\n"
-    invited = await _redeem(session, callback_data.link, person)
+    invited = await _redeem(session, callback_data.link, person, roles, bot)
     if invited is not None and person.org_id is not None:
         # An officer's organisation comes with the invite: straight on to the topics.
         text, markup = await screens.topic_choice(session, person, Flow.ONBOARDING)
