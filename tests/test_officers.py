@@ -15,7 +15,7 @@ from models import OfficerInvite, Role, RoleKind, utcnow
 from models.clock import FakeClock
 from services import orgs
 from tests.conftest import RunningBot
-from tests.helpers import add_member, button_texts, grant, org_code_of, screen
+from tests.helpers import add_member, button_texts, grant, org_code_of, screen, submit_for
 from texts import ru
 
 pytestmark = pytest.mark.usefixtures("directory")
@@ -196,3 +196,25 @@ async def test_invites_of_another_territory_are_refused(
     assert fake.callback_answers[-1]["text"] == ru.BC_ORG_OUTSIDE
     await fake.send_message(chair, "/invites 46-29")
     assert screen(fake, chair.id).text == ru.BC_ORG_OUTSIDE
+
+
+async def test_an_officer_joining_an_open_quarter_gets_the_questionnaire_at_once(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, member: FakeUser
+) -> None:
+    await fake.send_message(admin, "/monitoring")
+    await fake.click(admin, ru.MON_OPEN_NOW)
+    await submit_for(running_bot.sessions, "46-01-002")
+    payload = await invite_link(fake, admin, "46-01-001")
+    await fake.send_message(member, f"/start {payload}")
+    await fake.click(member, "✅ Согласен(на)")
+    joined = "\n".join(m.text or "" for m in fake.messages(member.id))
+    assert "назначены ответственным" in joined
+    assert "Открыт приём ответов" in joined and "/anketa" in joined
+    assert "Когда откроется" not in joined
+
+    # An organisation that has submitted already needs no prompt.
+    colleague = FakeUser(id=100009, first_name="Коллега")
+    await add_member(running_bot.sessions, colleague.id, None)
+    payload = await invite_link(fake, admin, "46-01-002")
+    await fake.send_message(colleague, f"/start {payload}")
+    assert "Когда откроется" in (screen(fake, colleague.id).text or "")

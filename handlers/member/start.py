@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.middlewares import profile_of
+from bot.scheduler import schedule_of
 from handlers import keyboards
 from handlers.callbacks import ConsentAnswer, ConsentCB, Flow
 from handlers.member import screens
@@ -25,7 +26,7 @@ from handlers.menus import set_chat_menu
 from handlers.ui import show
 from models import Organization, Person, utcnow
 from services import orgs, people
-from services.monitoring import invites
+from services.monitoring import campaigns, invites
 from services.people import Roles
 from texts import ru
 from texts.ru import h
@@ -42,7 +43,12 @@ async def _linked_org(session: AsyncSession, payload: str) -> Organization | Non
 
 
 async def _redeem(
-    session: AsyncSession, payload: str, person: Person, roles: Roles, bot: Bot
+    session: AsyncSession,
+    payload: str,
+    person: Person,
+    roles: Roles,
+    bot: Bot,
+    settings: Settings,
 ) -> str | None:
     """The officer invite in the payload, redeemed: what to tell the person (None: no invite).
     A new officer's chat gets the menu with /anketa (an admin's keeps the admin menu)."""
@@ -54,6 +60,11 @@ async def _redeem(
     menu = ru.ADMIN_COMMANDS if roles.is_admin else ru.OFFICER_COMMANDS
     await set_chat_menu(bot, person.telegram_id, menu)
     title = await screens.org_title(session, outcome.org.id)
+    prompt = await campaigns.open_prompt_for(
+        session, schedule_of(settings), outcome.org.id, utcnow()
+    )
+    if prompt is not None:  # the quarter is open: the questionnaire now, not "when it opens"
+        return f"{ru.INVITE_ACCEPTED_OPEN.format(org=title)}\n\n{prompt}"
     return ru.INVITE_ACCEPTED.format(org=title)
 
 
@@ -78,7 +89,7 @@ async def cmd_start(
     if person is None:
         await message.answer(consent_text(settings), reply_markup=keyboards.consent(payload))
         return
-    invited = await _redeem(session, payload, person, roles, bot)
+    invited = await _redeem(session, payload, person, roles, bot, settings)
     if invited is not None:
         await message.answer(invited)
     elif org is not None:
@@ -103,11 +114,12 @@ async def on_consent_given(
     state: FSMContext,
     roles: Roles,
     bot: Bot,
+    settings: Settings,
 ) -> None:
     await callback.answer()
     person = await people.register(session, profile_of(callback.from_user))
     thanks = f"{ru.CONSENT_THANKS}\n\n"
-    invited = await _redeem(session, callback_data.link, person, roles, bot)
+    invited = await _redeem(session, callback_data.link, person, roles, bot, settings)
     if invited is not None and person.org_id is not None:
         # An officer's organisation comes with the invite: straight on to the topics.
         text, markup = await screens.topic_choice(session, person, Flow.ONBOARDING)

@@ -293,11 +293,34 @@ def _text_broadcast(campaign: Campaign, text: str, audience: Audience) -> Broadc
     )
 
 
+def prompt_text(campaign: Campaign, schedule: Schedule) -> str:
+    """The campaign's invitation to answer, as every officer gets it when it opens."""
+    deadline = campaign.deadline.astimezone(schedule.tz).strftime("%d.%m.%Y %H:%M")
+    return ru.MON_PROMPT.format(quarter=quarter_label(campaign), deadline=deadline)
+
+
+async def open_prompt_for(
+    session: AsyncSession, schedule: Schedule, org_id: int, now: datetime
+) -> str | None:
+    """The prompt for an officer who joins while the quarter is open and their organisation
+    has not submitted yet (they missed the broadcast); None otherwise."""
+    campaign = await current(session)
+    if campaign is None or not is_accepting(campaign, now):
+        return None
+    submitted = await session.scalar(
+        select(Submission.id).where(
+            Submission.campaign_id == campaign.id,
+            Submission.org_id == org_id,
+            Submission.status == SubmissionStatus.SUBMITTED,
+        )
+    )
+    return None if submitted is not None else prompt_text(campaign, schedule)
+
+
 def _officer_notice(campaign: Campaign, notice: CampaignNotice, schedule: Schedule) -> Broadcast:
     deadline = campaign.deadline.astimezone(schedule.tz).strftime("%d.%m.%Y %H:%M")
     if notice.kind is NoticeKind.PROMPT:
-        text = ru.MON_PROMPT.format(quarter=quarter_label(campaign), deadline=deadline)
-        return _text_broadcast(campaign, text, Audience.OFFICERS)
+        return _text_broadcast(campaign, prompt_text(campaign, schedule), Audience.OFFICERS)
     days = max(0, (campaign.deadline - notice.due_at).days)
     text = ru.MON_REMINDER.format(quarter=quarter_label(campaign), deadline=deadline, days=days)
     return _text_broadcast(campaign, text, Audience.OFFICERS_PENDING)
