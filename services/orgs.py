@@ -708,6 +708,13 @@ def _matches(terms: Sequence[str], name_tokens: Sequence[str]) -> bool:
     )
 
 
+def looks_like_code(text: str) -> bool:
+    """A directory code as typed («46-01-001»): digits and dashes, no words."""
+    return bool(re.fullmatch(r"[0-9][0-9A-Za-z_-]*", text.strip())) and any(
+        ch.isdigit() for ch in text
+    )
+
+
 async def search(
     session: AsyncSession, query: str, *, limit: int = 8, offset: int = 0
 ) -> tuple[list[Organization], int]:

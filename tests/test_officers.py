@@ -218,3 +218,35 @@ async def test_an_officer_joining_an_open_quarter_gets_the_questionnaire_at_once
     payload = await invite_link(fake, admin, "46-01-002")
     await fake.send_message(colleague, f"/start {payload}")
     assert "Когда откроется" in (screen(fake, colleague.id).text or "")
+
+
+async def test_invite_by_part_of_a_name_within_the_admins_organisations(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser
+) -> None:
+    chair = FakeUser(id=300005, first_name="Председатель")
+    await add_member(running_bot.sessions, chair.id, None)
+    await grant(running_bot.sessions, chair.id, "territorial_admin", "46-29")
+    await fake.send_message(chair, "/invite")
+    usage = screen(fake, chair.id).text or ""
+    assert "часть её названия" in usage and "/invite 46-01-001" in usage
+
+    await fake.send_message(chair, "/invite гимназия 4")
+    choice = screen(fake, chair.id)
+    assert button_texts(choice) == ["МБОУ «Гимназия № 4» г. Курска"]
+    await fake.click(chair, "МБОУ «Гимназия № 4» г. Курска")
+    made = screen(fake, chair.id)
+    assert "МБОУ «Гимназия № 4» г. Курска" in (made.text or "")
+    assert LINK.search(made.text or "") and ru.INVITE_REVOKE in button_texts(made)
+
+    # Only the admin's own territory is searched; a forged button is refused.
+    await fake.send_message(chair, "/invite СОШ № 5")
+    assert button_texts(screen(fake, chair.id)) == [
+        "МБОУ «Средняя общеобразовательная школа № 5» г. Курска"
+    ]
+    async with running_bot.sessions() as session:
+        elsewhere = await orgs.get_by_code(session, "46-30-005")
+        assert elsewhere is not None
+    await fake.send_callback(chair, f"invf:{elsewhere.id}")
+    assert fake.callback_answers[-1]["text"] == ru.BC_ORG_OUTSIDE
+    await fake.send_message(chair, "/invite школа на луне")
+    assert "ничего не нашлось" in (screen(fake, chair.id).text or "")

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from handlers import keyboards
+from handlers.member import screens
 from handlers.ui import show
 from models import Organization, OrgLevel, utcnow
 from services import orgs
@@ -54,6 +55,12 @@ def _scope(roles: Roles) -> frozenset[int] | None:
     return None if roles.regional_admin else roles.territories
 
 
+class InviteForCB(CallbackData, prefix="invf"):
+    """A search result of `/invite name`: make the link for this organisation."""
+
+    org: int
+
+
 async def _org_in_scope(
     message: Message, session: AsyncSession, roles: Roles, code: str | None
 ) -> Organization | None:
@@ -71,6 +78,23 @@ async def _org_in_scope(
     return org
 
 
+async def _invite_screen(
+    session: AsyncSession, org: Organization, chat_id: int, bot: Bot, settings: Settings
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A fresh one-time link for the organisation, with its revoke button."""
+    invite = await invites.create(session, org, chat_id, utcnow())
+    me = await bot.me()
+    revoke = InlineKeyboardButton(
+        text=ru.INVITE_REVOKE, callback_data=RevokeCB(token=invite.token).pack()
+    )
+    text = ru.INVITE_CREATED.format(
+        org=h(org.name),
+        link=invites.link(me.username or "", invite),
+        until=invite.expires_at.astimezone(settings.tz).strftime("%d.%m.%Y"),
+    )
+    return text, InlineKeyboardMarkup(inline_keyboard=[[revoke]])
+
+
 async def cmd_invite(
     message: Message,
     command: CommandObject,
@@ -79,28 +103,55 @@ async def cmd_invite(
     bot: Bot,
     settings: Settings,
 ) -> None:
-    org = await _org_in_scope(message, session, roles, command.args)
+    args = (command.args or "").strip()
+    by_name = args and not orgs.looks_like_code(args)
+    if by_name and await orgs.get_by_code(session, args) is None:
+        await _offer_by_name(message, session, roles, args)
+        return
+    org = await _org_in_scope(message, session, roles, args)
     if org is None:
         return
-    invite = await invites.create(session, org, message.chat.id, utcnow())
-    me = await bot.me()
-    markup = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=ru.INVITE_REVOKE, callback_data=RevokeCB(token=invite.token).pack()
-                )
-            ]
+    text, markup = await _invite_screen(session, org, message.chat.id, bot, settings)
+    await message.answer(text, reply_markup=markup)
+
+
+async def _offer_by_name(
+    message: Message, session: AsyncSession, roles: Roles, query: str
+) -> None:
+    """`/invite гимназия 4`: the admin's organisations matching the words, to pick one."""
+    found, _ = await orgs.search(session, query, limit=50)
+    allowed = [org for org in found if invites.in_scope(org, _scope(roles))][: keyboards.PAGE_SIZE]
+    if not allowed:
+        await message.answer(ru.INVITE_NOTHING_FOUND.format(query=screens.echo(query)))
+        return
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=keyboards.short(org.name), callback_data=InviteForCB(org=org.id).pack()
+            )
         ]
-    )
+        for org in allowed
+    ]
     await message.answer(
-        ru.INVITE_CREATED.format(
-            org=h(org.name),
-            link=invites.link(me.username or "", invite),
-            until=invite.expires_at.astimezone(settings.tz).strftime("%d.%m.%Y"),
-        ),
-        reply_markup=markup,
+        ru.INVITE_CHOOSE.format(query=screens.echo(query)),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
     )
+
+
+async def on_invite_for(
+    callback: CallbackQuery,
+    callback_data: InviteForCB,
+    session: AsyncSession,
+    roles: Roles,
+    bot: Bot,
+    settings: Settings,
+) -> None:
+    org = await orgs.get_by_id(session, callback_data.org)
+    if org is None or not invites.in_scope(org, _scope(roles)):
+        await callback.answer(ru.BC_ORG_OUTSIDE, show_alert=True)
+        return
+    await callback.answer()
+    await show(callback, *await _invite_screen(session, org, callback.from_user.id, bot, settings))
 
 
 async def cmd_invites(
@@ -277,4 +328,5 @@ def router() -> Router:
     r.message.register(cmd_officers, Command("officers"))
     r.callback_query.register(on_revoke, RevokeCB.filter(F.token))
     r.callback_query.register(on_invites_button, InvitesCB.filter())
+    r.callback_query.register(on_invite_for, InviteForCB.filter())
     return r
