@@ -427,7 +427,7 @@ def next_move(
         return "press", actions[QAction.SUBMIT].pack()
     if QAction.EDIT in actions:
         return None  # the review without «Отправить»: a colleague has submitted already
-    qi = actions[QAction.BACK].qi
+    qi = actions[QAction.EXIT].qi  # «Сохранить и выйти» is on every question screen
     question = questionnaire.questions[qi]
     qid = question.id
     if QAction.NEXT in actions:

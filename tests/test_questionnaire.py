@@ -934,11 +934,15 @@ def test_previous_question_passes_over_notes() -> None:
     assert previous_id(answers, "primary", "channels") == "has_site"
 
 
-def test_position_counts_shown_questions_without_notes() -> None:
-    assert position(SMALL, {}, "primary", "has_site") == (1, 4)
-    assert position(SMALL, {}, "territorial", "members") == (3, 5)
-    answers = {"has_site": True, "site_url": "https://a.ru"}
-    assert position(SMALL, answers, "primary", "channels") == (4, 6)
+def test_position_counts_without_notes_and_the_total_never_grows() -> None:
+    # Before any answer, the follow-ups that may open count: 8, not the 4 shown right now.
+    assert position(SMALL, {}, "primary", "has_site") == (1, 8)
+    assert position(SMALL, {}, "territorial", "members") == (3, 9)
+    answers: dict[str, Any] = {"has_site": True, "site_url": "https://a.ru"}
+    assert position(SMALL, answers, "primary", "channels") == (4, 8)  # opened: still 8
+    assert position(SMALL, {"has_site": False}, "primary", "channels") == (2, 6)  # closed
+    answers = {"has_site": False, "channels": ["tg"]}
+    assert position(SMALL, answers, "primary", "share") == (3, 5)  # no VK link asked
     with pytest.raises(ValueError, match="not asked"):
         position(SMALL, {}, "primary", "intro")
     with pytest.raises(ValueError, match="not asked"):

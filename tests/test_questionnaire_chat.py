@@ -3,6 +3,8 @@ a restart in the middle, review, submission, a change afterwards, and the lock."
 
 from __future__ import annotations
 
+import itertools
+import re
 from datetime import timedelta
 
 import pytest
@@ -68,14 +70,23 @@ async def test_a_full_questionnaire_with_every_kind_of_answer(
     await fake.send_message(OFFICER, "/anketa")
     intro = screen(fake, OFFICER.id)  # the note that opens the questionnaire
     assert ru.Q_NEXT in button_texts(intro) and "Вопрос" not in (intro.text or "")
+    assert "Ответы принимаются до 24.05.2026 12:00" in (intro.text or "")  # now + 10 days
+    assert ru.Q_BACK not in button_texts(intro)  # nothing before the first screen
     await fake.click(OFFICER, ru.Q_NEXT)
     assert "Вопрос 1 из" in text_of(fake, OFFICER)
+    assert "Ответы принимаются" not in text_of(fake, OFFICER)  # said once, on the intro
+    assert ru.Q_BACK not in button_texts(screen(fake, OFFICER.id))  # no question before
     await fake.send_message(OFFICER, "Анна Сергеевна Петрова")  # text
+    assert ru.Q_BACK in button_texts(screen(fake, OFFICER.id))
     await fake.click(OFFICER, ru.Q_SKIP)  # the optional AIS question
     await fake.click(OFFICER, ru.Q_YES)  # has_site
     await fake.send_message(OFFICER, "не ссылка")
     assert "Вопрос 4 из" in text_of(fake, OFFICER)  # asked again after the error message
     await fake.send_message(OFFICER, "school1-belaya.ru")  # url, https:// added
+    assert any(
+        m.text == "Сохранено: https://school1-belaya.ru" for m in fake.messages(OFFICER.id)
+    )
+    assert text_of(fake, OFFICER).count("ДД.ММ.ГГГГ") == 1  # one instruction, not two
     await fake.send_message(OFFICER, "31.02.2026")  # date, invalid
     await fake.send_message(OFFICER, "01.04.2026")  # before today by the test clock
     await fake.click(OFFICER, ru.Q_NO)  # has_social_group: its follow-ups are hidden
@@ -102,6 +113,14 @@ async def test_a_full_questionnaire_with_every_kind_of_answer(
     await fake.click(OFFICER, ru.Q_SKIP)  # comment
     review = text_of(fake, OFFICER)
     assert "Проверьте ответы" in review
+    assert "— пропущено" in review and "— —" not in review
+    # «Вопрос N из M»: the total never grew while answers opened follow-up questions.
+    totals = [
+        int(m.group(1))
+        for message in fake.messages(OFFICER.id)
+        if (m := re.search(r"Вопрос \d+ из (\d+)", message.text or ""))
+    ]
+    assert totals and all(later <= earlier for earlier, later in itertools.pairwise(totals))
     assert "https://school1-belaya.ru" in review and "85,5 %" in review
     stored = await answers(running_bot)
     assert stored["has_site"] is True and stored["site_updated"] == "2026-04-01"

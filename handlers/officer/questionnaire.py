@@ -7,6 +7,7 @@ question on screen from the database-backed FSM), so a restart resumes at the sa
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
@@ -28,6 +29,7 @@ from services.monitoring.questionnaire import (
     QuestionType,
     can_skip,
     choose,
+    format_answer,
     next_question,
     parse_answer,
     previous_question,
@@ -36,6 +38,7 @@ from services.monitoring.questionnaire import (
 from services.monitoring.submissions import Refusal, Workspace
 from services.people import Roles
 from texts import ru
+from texts.ru import h
 
 REFUSALS = {
     Refusal.NOT_OFFICER: ru.Q_FOREIGN,
@@ -58,6 +61,7 @@ async def _ask(
     space: Workspace,
     question: Question,
     state: FSMContext,
+    tz: ZoneInfo,
     *,
     reviewing: bool = False,
 ) -> None:
@@ -73,7 +77,7 @@ async def _ask(
             "review": reviewing,
         }
     )
-    await _render(target, views.question_screen(space, question, selected))
+    await _render(target, views.question_screen(space, question, selected, tz))
 
 
 async def _review(
@@ -100,7 +104,7 @@ async def _advance(
     if following is None:
         await _review(target, space, state, settings)
     else:
-        await _ask(target, space, following, state)
+        await _ask(target, space, following, state, settings.tz)
 
 
 async def _resume(
@@ -114,7 +118,7 @@ async def _resume(
     if question is None:
         await _review(target, space, state, settings)
     else:
-        await _ask(target, space, question, state)
+        await _ask(target, space, question, state, settings.tz)
 
 
 async def cmd_anketa(
@@ -221,19 +225,19 @@ async def _on_question(
     action = data.action
     now = utcnow()
     if action is QAction.TOGGLE:
-        await _toggle(callback, data, space, question, state)
+        await _toggle(callback, data, space, question, state, settings.tz)
         return
     if action is QAction.BACK:
         await callback.answer()
         before = previous_question(space.questionnaire, space.answers, space.level, question.id)
         if before is None:
-            await _ask(callback, space, question, state)
+            await _ask(callback, space, question, state, settings.tz)
         else:
-            await _ask(callback, space, before, state)
+            await _ask(callback, space, before, state, settings.tz)
         return
     if action is QAction.EDIT:
         await callback.answer()
-        await _ask(callback, space, question, state, reviewing=True)
+        await _ask(callback, space, question, state, settings.tz, reviewing=True)
         return
     if action is QAction.EXIT:
         await callback.answer()
@@ -265,7 +269,12 @@ async def _value_of(
 
 
 async def _toggle(
-    callback: CallbackQuery, data: QCB, space: Workspace, question: Question, state: FSMContext
+    callback: CallbackQuery,
+    data: QCB,
+    space: Workspace,
+    question: Question,
+    state: FSMContext,
+    tz: ZoneInfo,
 ) -> None:
     if question.type is not QuestionType.SELECT_MULTIPLE or not 0 <= data.ci < len(
         question.options
@@ -273,7 +282,7 @@ async def _toggle(
         raise AnswerError(ru.Q_STALE)
     stored = await state.get_data()
     if stored.get("sub") != space.submission.id or stored.get("qi") != data.qi:
-        await _ask(callback, space, question, state)  # a button from an older screen
+        await _ask(callback, space, question, state, tz)  # a button from an older screen
         stored = await state.get_data()
     selected = list(stored.get("sel", []))
     choice_id = question.options[data.ci].id
@@ -284,7 +293,7 @@ async def _toggle(
     )
     await state.update_data(sel=selected)
     await callback.answer()
-    await show(callback, *views.question_screen(space, question, selected))
+    await show(callback, *views.question_screen(space, question, selected, tz))
 
 
 async def _on_whole(
@@ -326,18 +335,22 @@ async def on_typed_answer(
         await message.answer(REFUSALS[space])
         return
     question = space.questionnaire.questions[int(data.get("qi", 0))]
+    reviewing = bool(data.get("review"))
     if question.type.value not in ru.Q_TYPE_HINT:
         # This question is answered with the buttons: show them again.
-        await _ask(message, space, question, state, reviewing=bool(data.get("review")))
+        await _ask(message, space, question, state, settings.tz, reviewing=reviewing)
         return
     today = utcnow().astimezone(settings.tz).date()
     try:
         value = parse_answer(question, message.text or "", today=today)
     except AnswerError as error:
         await message.answer(error.message)
-        await _ask(message, space, question, state, reviewing=bool(data.get("review")))
+        await _ask(message, space, question, state, settings.tz, reviewing=reviewing)
         return
     await submissions.save_answer(session, space, question, value, person, utcnow())
+    if question.type is QuestionType.URL and value != (message.text or "").strip():
+        # «school1.ru» is stored as «https://school1.ru»: show what was kept.
+        await message.answer(ru.Q_STORED_AS.format(answer=h(format_answer(question, value))))
     await _advance(message, space, question, state, settings)
 
 

@@ -19,6 +19,8 @@ from services.monitoring.questionnaire import (
     format_answer,
     missing_required,
     position,
+    previous_question,
+    relevant_questions,
     review,
 )
 from services.monitoring.submissions import Workspace
@@ -84,19 +86,25 @@ def _answer_buttons(
     return []
 
 
-def question_screen(space: Workspace, question: Question, selected: list[str]) -> Screen:
-    """The question with its buttons; typed answers are asked for in words."""
+def question_screen(
+    space: Workspace, question: Question, selected: list[str], tz: ZoneInfo
+) -> Screen:
+    """The question with its buttons; typed answers are asked for in words. The opening
+    screen says until when answers are taken; no «Назад» where nothing comes before."""
     q = space.questionnaire
     qi = q.index(question.id)
     sub = space.submission.id
+    first = previous_question(q, space.answers, space.level, question.id) is None
     lines = [_header(space)]
+    if relevant_questions(q, space.answers, space.level)[0] is question:  # the opening screen
+        lines.append(ru.Q_DEADLINE.format(deadline=_local(space.campaign.deadline, tz)))
     if question.answerable:
         n, total = position(q, space.answers, space.level, question.id)
         lines.append(ru.Q_POSITION.format(n=n, total=total))
     lines.append(f"\n<b>{h(question.text)}</b>")
     if question.hint:
         lines.append(f"<i>{h(question.hint)}</i>")
-    if question.type.value in ru.Q_TYPE_HINT:
+    elif question.type.value in ru.Q_TYPE_HINT:  # the question's own hint says it better
         lines.append(ru.Q_TYPE_HINT[question.type.value])
     if question.id in space.answers:
         lines.append(
@@ -109,12 +117,12 @@ def question_screen(space: Workspace, question: Question, selected: list[str]) -
     if question.answerable and previous is not None:
         same = ru.Q_SAME.format(answer=keyboards.short(format_answer(question, previous)))
         rows.append([_b(same, QAction.SAME, sub, qi)])
-    navigation = [_b(ru.Q_BACK, QAction.BACK, sub, qi)]
+    navigation = [] if first else [_b(ru.Q_BACK, QAction.BACK, sub, qi)]
     if can_skip(question):
         navigation.append(_b(ru.Q_SKIP, QAction.SKIP, sub, qi))
     rows.append(navigation)
     rows.append([_b(ru.Q_SAVE_EXIT, QAction.EXIT, sub, qi)])
-    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
 
 
 def review_screen(space: Workspace, tz: ZoneInfo) -> Screen:

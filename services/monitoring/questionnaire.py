@@ -47,7 +47,7 @@ DEFAULT_QUESTIONNAIRE_PATH: Final = (
 )
 ID_PATTERN: Final = r"^[a-z][a-z0-9_]{0,39}$"
 TEXT_MAX_LENGTH: Final = 2000
-SKIPPED_TEXT: Final = "— пропущено —"
+SKIPPED_TEXT: Final = "пропущено"
 
 # What a stored answer may be (JSON-friendly); None in the answers mapping means «skipped».
 Answer: TypeAlias = bool | int | float | str | list[str]
@@ -1063,14 +1063,38 @@ def previous_question(
     return asked[-1] if asked else None
 
 
+def _possible(q: Questionnaire, answers: Mapping[str, Any], level: str) -> list[Question]:
+    """The questions shown now and those that may still be shown: a condition on a question
+    not answered yet (that may itself be shown) is open, not false."""
+    counted = effective_answers(q, answers, level)
+    possible: set[str] = set()
+    result = []
+    for question in q.questions:
+        if all(
+            (
+                isinstance(condition, AnswerCondition)
+                and condition.question not in answers
+                and condition.question in possible
+            )
+            or condition.holds(counted, level)
+            for condition in question.relevant
+        ):
+            possible.add(question.id)
+            result.append(question)
+    return result
+
+
 def position(
     q: Questionnaire, answers: Mapping[str, Any], level: str, question_id: str
 ) -> tuple[int, int]:
-    """(n, total) for «Вопрос n из total», counting shown questions without notes."""
+    """(n, total) for «Вопрос n из total», without notes: n among the questions shown now,
+    total of those that are or may still be shown, so the total never grows as answers open
+    follow-up questions; it shrinks as answers close them."""
     asked = _asked(q, answers, level)
+    total = sum(question.answerable for question in _possible(q, answers, level))
     for number, question in enumerate(asked, 1):
         if question.id == question_id:
-            return number, len(asked)
+            return number, total
     raise ValueError(f"question {question_id!r} is not asked now")
 
 

@@ -20,7 +20,7 @@ the chat shows, the same in the long sheet, the CSV and the wide sheet, and coun
 COUNTIF; each choice of a multiple-choice question is its own 0/1 column, so SUM counts the
 organisations that ticked it and AVERAGE gives their share. An empty answer cell means the
 question was not shown to the organisation, or skipped (the long sheet tells which: a skip
-is «— пропущено —» there), or not yet answered in a draft.
+is «пропущено» there), or not yet answered in a draft.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ _AS_IS: Final = frozenset({QuestionType.TEXT, QuestionType.URL})
 
 def typed(question: Question, value: object) -> Cell:
     """An answer as a cell: numbers stay numbers, a date becomes a date, anything else is the
-    text the officer saw on the review screen («Да», choice labels, «— пропущено —»)."""
+    text the officer saw on the review screen («Да», choice labels, «пропущено»)."""
     kind = question.type
     if kind in _AS_IS and type(value) is str:
         return value  # what format_answer would give, without its checks
