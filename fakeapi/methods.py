@@ -29,6 +29,7 @@ from .state import (
     bad_request,
 )
 from .updates import UpdateQueue
+from .webhook import WebhookPusher
 
 Handler = Callable[[JsonDict], Any]
 
@@ -102,6 +103,7 @@ class BotApi:
     ) -> None:
         self.world = world
         self.queue = queue
+        self.webhook = WebhookPusher(queue)
         self.bot_user = bot_user
         self.strict = strict
         self.stats = Stats()
@@ -116,6 +118,7 @@ class BotApi:
         self.commands: dict[str, Any] = {}
         handlers: dict[str, Handler] = {
             "getMe": lambda p: self.bot_user,
+            "setWebhook": self.set_webhook,
             "deleteWebhook": self.delete_webhook,
             "getWebhookInfo": self.get_webhook_info,
             "setMyCommands": self.set_my_commands,
@@ -558,14 +561,24 @@ class BotApi:
         )
         return {"status": "member", "user": user}
 
+    def set_webhook(self, params: JsonDict) -> bool:
+        url = params.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise bad_request("bad webhook: an HTTPS URL must be provided for webhook")
+        if params.get("drop_pending_updates") is True:
+            self.queue.drop_pending()
+        self.webhook.set(url, str(params.get("secret_token") or ""))
+        return True
+
     def delete_webhook(self, params: JsonDict) -> bool:
         if params.get("drop_pending_updates") is True:
             self.queue.drop_pending()
+        self.webhook.delete()
         return True
 
     def get_webhook_info(self, params: JsonDict) -> JsonDict:
         return {
-            "url": "",
+            "url": self.webhook.url,
             "has_custom_certificate": False,
             "pending_update_count": self.queue.pending_count,
         }

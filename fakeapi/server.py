@@ -242,6 +242,7 @@ class FakeTelegram:
         if runner is None:
             return
         self._queue.close()  # wakes long polls so cleanup need not wait for their timeout
+        await self.api.webhook.close()
         await runner.cleanup()
         self._port = None
 
@@ -295,6 +296,13 @@ class FakeTelegram:
     async def _get_updates(self, name: str, params: JsonDict) -> web.Response:
         if self.record_get_updates and self.record_calls:
             self.calls.append(Call(name, params, time.monotonic()))
+        if self.api.webhook.active:
+            conflict = ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+            return _json_response(conflict.payload(), 409)
         try:
             if self.api.failures:
                 self.api.take_failure("getupdates", None)

@@ -95,6 +95,13 @@ class UpdateQueue:
             self._fetched_up_to = max(self._fetched_up_to, batch[-1].update["update_id"])
         return [item.update for item in batch]
 
+    async def first_pending(self) -> JsonDict:
+        """The oldest unconfirmed update, waiting for one (webhook delivery)."""
+        while not self._pending:
+            self._arrived.clear()
+            await self._arrived.wait()
+        return self._pending[0].update
+
     async def wait_done(
         self, update_id: int, done: asyncio.Future[bool], wait_timeout: float
     ) -> None:
