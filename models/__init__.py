@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
+from models.audit import AuditEntry, AuditKind, AuditVia
 from models.base import Base, utcnow
 from models.broadcast import (
     Audience,
@@ -31,6 +32,9 @@ from models.topic import Subscription, Topic
 __all__ = [
     "Answer",
     "AnswerChange",
+    "AuditEntry",
+    "AuditKind",
+    "AuditVia",
     "Audience",
     "Base",
     "Broadcast",
