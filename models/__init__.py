@@ -32,10 +32,10 @@ from models.topic import Subscription, Topic
 __all__ = [
     "Answer",
     "AnswerChange",
+    "Audience",
     "AuditEntry",
     "AuditKind",
     "AuditVia",
-    "Audience",
     "Base",
     "Broadcast",
     "BroadcastKind",

@@ -18,6 +18,7 @@ from bot.config import Settings
 from handlers.ui import show
 from models import Organization, OrgLevel, utcnow
 from services import orgs
+from services.audit import Actor
 from services.monitoring import invites
 from services.people import Roles
 from texts import ru
@@ -56,11 +57,12 @@ async def cmd_invite(
     roles: Roles,
     bot: Bot,
     settings: Settings,
+    actor: Actor | None,
 ) -> None:
     org = await _org_in_scope(message, session, roles, command.args)
     if org is None:
         return
-    invite = await invites.create(session, org, message.chat.id, utcnow())
+    invite = await invites.create(session, org, message.chat.id, utcnow(), actor)
     me = await bot.me()
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
@@ -88,6 +90,7 @@ async def cmd_invites(
     roles: Roles,
     bot: Bot,
     settings: Settings,
+    actor: Actor | None,
 ) -> None:
     territory = await _org_in_scope(message, session, roles, command.args)
     if territory is None:
@@ -95,7 +98,9 @@ async def cmd_invites(
     if territory.level is not OrgLevel.TERRITORIAL:
         await message.answer(ru.INVITES_NEED_TERRITORY)
         return
-    pairs = await invites.create_for_territory(session, territory, message.chat.id, utcnow())
+    pairs = await invites.create_for_territory(
+        session, territory, message.chat.id, utcnow(), actor
+    )
     me = await bot.me()
     rows = [
         (
@@ -114,11 +119,15 @@ async def cmd_invites(
 
 
 async def on_revoke(
-    callback: CallbackQuery, callback_data: RevokeCB, session: AsyncSession, roles: Roles
+    callback: CallbackQuery,
+    callback_data: RevokeCB,
+    session: AsyncSession,
+    roles: Roles,
+    actor: Actor | None,
 ) -> None:
     scope = _scope(roles)
     territory = None if scope is None else min(scope, default=-1)
-    if await invites.revoke(session, callback_data.token, utcnow(), territory):
+    if await invites.revoke(session, callback_data.token, utcnow(), territory, actor):
         await callback.answer()
         await show(callback, ru.INVITE_REVOKED)
     else:
