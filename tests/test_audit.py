@@ -459,3 +459,43 @@ def test_bad_days_are_refused(value: str) -> None:
     from bot.__main__ import parse_day
 
     assert parse_day(value) is None
+
+
+async def test_a_recall_and_a_new_questionnaire_version_are_recorded_and_no_ops_are_not(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, directory: None
+) -> None:
+    from services.monitoring.questionnaire import DEFAULT_QUESTIONNAIRE_PATH
+
+    await add_member(running_bot.sessions, SUBSCRIBER, "46-01-001")
+    await fake.send_message(admin, "/broadcast")
+    await fake.send_message(admin, NEWS_TEXT)
+    await fake.click(admin, ru.BC_KIND_NEWS)
+    await fake.click(admin, ru.BC_NEXT)
+    await fake.click(admin, ru.BC_AUDIENCE_ALL)
+    await fake.click(admin, ru.BC_SEND_NOW)
+    await eventually(lambda: any(ru.BC_RECALL in button_texts(m) for m in fake.messages(admin.id)))
+    await fake.click(admin, ru.BC_RECALL)
+    await fake.click(admin, ru.BC_RECALL_YES)
+    await eventually(lambda: not fake.messages(SUBSCRIBER))  # the copy is deleted
+
+    original = DEFAULT_QUESTIONNAIRE_PATH.read_text(encoding="utf-8")
+    await fake.send_document(admin, "quarterly.yaml", original.encode())  # as stored: no-op
+    assert "не изменилась" in screen(fake, admin.id).text
+    changed = original.replace("Комментарий к мониторингу", "Ваш комментарий к мониторингу")
+    await fake.send_document(admin, "quarterly-v2.yaml", changed.encode())
+    assert "версия 2" in screen(fake, admin.id).text
+    await fake.send_document(admin, "broken.csv", b"code;name\n")  # rejected: nothing changed
+    assert "не загружен" in screen(fake, admin.id).text
+
+    rows = await stored(running_bot.sessions)
+    assert [row.kind for row in rows] == [
+        AuditKind.BROADCAST_SENT,
+        AuditKind.BROADCAST_RECALLED,
+        AuditKind.QUESTIONNAIRE_UPLOADED,
+    ]
+    assert rows[2].details == {"code": "quarterly", "version": 2, "file": "quarterly-v2.yaml"}
+    await fake.send_message(admin, "/audit")
+    journal = screen(fake, admin.id).text
+    assert "загрузил(а) анкету «quarterly», версия 2, файл «quarterly-v2.yaml»" in journal
+    assert f"отозвал(а) рассылку №{rows[1].details['broadcast']}" in journal
+    assert "Ольга Петрова" in journal  # an admin by ADMIN_IDS, never registered: still named
