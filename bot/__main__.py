@@ -1,5 +1,5 @@
 """Command line: `python -m bot` runs the bot; `migrate`, `orgs import|export`, `broadcast`,
-`report` do one job."""
+`report`, `audit` do one job."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -17,8 +18,9 @@ from bot import migrate
 from bot.config import DatabaseSettings, Settings, describe_settings_error
 from bot.db import create_engine, create_session_factory
 from bot.logs import setup_logging
-from services import orgs
+from services import audit, orgs
 from services.broadcasts import cli as broadcast_cli
+from texts import ru
 
 logger = logging.getLogger("bot")
 
@@ -68,6 +70,17 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--out", type=Path, default=Path("."), metavar="DIR", help="папка для файлов"
     )
+    audit_cmd = commands.add_parser(
+        "audit",
+        help="журнал действий администраторов в CSV",
+        description="Записи журнала с указанной даты (включительно), по порядку, в CSV (UTF-8).",
+    )
+    audit_cmd.add_argument(
+        "--since", required=True, metavar="DATE", help="дата: 2026-05-01 или 01.05.2026"
+    )
+    audit_cmd.add_argument(
+        "--out", type=Path, metavar="FILE", help="файл CSV; без него — в стандартный вывод"
+    )
     return parser
 
 
@@ -105,7 +118,7 @@ async def _import_orgs(session: AsyncSession, path: Path) -> int:
         print(f"Не удалось прочитать {path}: {error.strerror}", file=sys.stderr)
         return EXIT_FAILED
     try:
-        result = await orgs.import_directory(session, path.name, content)
+        result = await orgs.import_directory(session, path.name, content, audit.cli_actor())
     except orgs.DirectoryError as error:
         print(f"Файл {path} не загружен, ничего не изменено:", file=sys.stderr)
         for problem in error.problems:
@@ -158,6 +171,39 @@ def _report_job(
     return job
 
 
+def parse_day(text: str) -> date | None:
+    """A day as 2026-05-01 or 01.05.2026; None when it is neither."""
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _audit_job(
+    args: argparse.Namespace, settings: DatabaseSettings, day: date
+) -> Callable[[AsyncSession, Path], Awaitable[int]]:
+    async def job(session: AsyncSession, out: Path) -> int:
+        since = datetime.combine(day, datetime.min.time(), tzinfo=settings.tz)
+        table, rows = await audit.export_since(session, since, settings.tz, audit.cli_actor())
+        if args.out is None:
+            sys.stdout.write(table)
+            return EXIT_OK
+        try:
+            # A BOM, so that Russian Excel reads the file as UTF-8.
+            await asyncio.to_thread(out.write_text, table, encoding="utf-8-sig", newline="")
+        except OSError as error:
+            print(
+                ru.AUDIT_CLI_CANNOT_WRITE.format(path=out, reason=error.strerror), file=sys.stderr
+            )
+            return EXIT_FAILED
+        print(ru.AUDIT_CLI_WRITTEN.format(path=out, rows=rows))
+        return EXIT_OK
+
+    return job
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
@@ -181,6 +227,13 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_with_session(settings, _broadcast_job(args), args.text_file))
     if command == "report":
         return asyncio.run(_with_session(settings, _report_job(args, settings), args.out))
+    if command == "audit":
+        day = parse_day(args.since)
+        if day is None:
+            print(ru.AUDIT_CLI_BAD_DATE.format(value=args.since), file=sys.stderr)
+            return EXIT_FAILED
+        audit_job = _audit_job(args, settings, day)
+        return asyncio.run(_with_session(settings, audit_job, args.out or Path("-")))
     assert isinstance(settings, Settings)
     return asyncio.run(_run_bot(settings))
 

@@ -11,7 +11,7 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services import people
+from services import audit, people
 from texts import ru
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -75,7 +75,8 @@ class DbSessionMiddleware(BaseMiddleware):
 
 
 class PersonMiddleware(BaseMiddleware):
-    """Loads the person behind the update (if registered) and resolves their roles once."""
+    """Loads the person behind the update (if registered) and resolves their roles once; the
+    `actor` is who the audit trail names for whatever this update does."""
 
     def __init__(self, admin_ids: frozenset[int]) -> None:
         self.admin_ids = admin_ids
@@ -83,15 +84,18 @@ class PersonMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         session: AsyncSession = data["session"]
-        person, roles = None, people.Roles()
+        person, roles, actor = None, people.Roles(), None
         if user is not None and not user.is_bot:
             person, roles = await people.person_and_roles(session, user.id, self.admin_ids)
+            profile = profile_of(user)
             if person is None and user.id in self.admin_ids:
-                person = await people.register_staff(session, profile_of(user))
-            elif person is not None and await people.seen(session, person, profile_of(user)):
+                person = await people.register_staff(session, profile)
+            elif person is not None and await people.seen(session, person, profile):
                 await data["bot"].send_message(user.id, ru.UNBLOCKED)
+            actor = audit.chat_actor(person, profile)
         data["person"] = person
         data["roles"] = roles
+        data["actor"] = actor
         return await handler(event, data)
 
 

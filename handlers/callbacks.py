@@ -162,3 +162,21 @@ class ReportCB(CallbackData, prefix="rep"):
     kind: str
     campaign: int = 0
     org: int = 0
+
+
+class AuditAction(StrEnum):
+    """The /audit screens: a page of the journal, the kind filter, the person filter."""
+
+    PAGE = "p"
+    KINDS = "k"
+    PEOPLE = "w"
+
+
+class AuditCB(CallbackData, prefix="aud"):
+    """Every button carries the filters: `kind` an AuditKind value or "", `person` a person's
+    id or 0 (everyone)."""
+
+    action: AuditAction
+    page: int = 0
+    kind: str = ""
+    person: int = 0

@@ -25,6 +25,7 @@ ADMIN_ONLY_COMMANDS = (
     "invite",
     "invites",
     "monitoring",
+    "audit",
 )
 
 

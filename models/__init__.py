@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
+from models.audit import AuditEntry, AuditKind, AuditVia
 from models.base import Base, utcnow
 from models.broadcast import (
     Audience,
@@ -32,6 +33,9 @@ __all__ = [
     "Answer",
     "AnswerChange",
     "Audience",
+    "AuditEntry",
+    "AuditKind",
+    "AuditVia",
     "Base",
     "Broadcast",
     "BroadcastKind",

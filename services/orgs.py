@@ -20,7 +20,9 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.audit import AuditKind
 from models.org import Organization, OrgLevel
+from services import audit
 
 SUPPORTED_SUFFIXES: Final = (".csv", ".xlsx")
 COLUMNS: Final = ("code", "parent_code", "level", "name")
@@ -504,7 +506,9 @@ async def _apply(
     return ImportResult(created=created, updated=updated, unchanged=len(rows) - created - updated)
 
 
-async def import_directory(session: AsyncSession, filename: str, content: bytes) -> ImportResult:
+async def import_directory(
+    session: AsyncSession, filename: str, content: bytes, actor: audit.Actor | None = None
+) -> ImportResult:
     """Validate against the file and the database together; write all or nothing; commit.
 
     The code is the identity: new codes are inserted, known ones updated in place when their
@@ -520,6 +524,15 @@ async def import_directory(session: AsyncSession, filename: str, content: bytes)
         if problems:
             raise DirectoryError(problems)
         result = await _apply(session, parsed.rows, nodes, {org.code: org for org in orgs})
+        audit.record(
+            session,
+            actor,
+            AuditKind.ORGS_IMPORTED,
+            file=filename,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+        )
         await session.commit()
     except IntegrityError as error:
         # Only a concurrent import can get here: validation saw a consistent database.

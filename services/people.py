@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Person, Role, RoleKind, utcnow
-from services import topics
+from services import audit, topics
 
 
 @dataclass(frozen=True)
@@ -124,10 +124,16 @@ async def set_organization(session: AsyncSession, person: Person, org_id: int | 
 
 
 async def forget(session: AsyncSession, telegram_id: int) -> bool:
-    """Delete the person and everything hanging off them (subscriptions, roles)."""
-    result = await session.execute(delete(Person).where(Person.telegram_id == telegram_id))
+    """Delete the person and everything hanging off them (subscriptions, roles). Their audit
+    rows stay, anonymised, in the same transaction: the actions remain, the person does not."""
+    person_id = await session.scalar(select(Person.id).where(Person.telegram_id == telegram_id))
+    if person_id is None:
+        await session.commit()  # ends the read transaction, as the delete would have
+        return False
+    await audit.anonymise(session, person_id)
+    await session.execute(delete(Person).where(Person.id == person_id))
     await session.commit()
-    return bool(getattr(result, "rowcount", 0))
+    return True
 
 
 async def admin_telegram_ids(session: AsyncSession) -> frozenset[int]:

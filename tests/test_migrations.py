@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from bot.db import create_engine
 from bot.migrate import alembic_config, downgrade, upgrade
+from models import Base
 
 
 def _revisions(url: str) -> list[str]:
@@ -37,6 +40,18 @@ async def test_stairway(database_url: str) -> None:
     )
     await asyncio.to_thread(downgrade, database_url, "base")
     assert await _tables(database_url) == set()
+
+
+async def test_the_migrations_build_exactly_the_models(migrated_url: str) -> None:
+    engine = create_engine(migrated_url)
+    async with engine.connect() as connection:
+        differences = await connection.run_sync(
+            lambda c: compare_metadata(
+                MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata
+            )
+        )
+    await engine.dispose()
+    assert differences == []
 
 
 async def test_topics_are_seeded(migrated_url: str) -> None:

@@ -27,6 +27,7 @@ ADMIN_COMMANDS = {
     "reports": "Отчёты: выгрузки, графики, рейтинг",
     "invite": "Ссылка для ответственного",
     "orgs": "Справочник организаций",
+    "audit": "Журнал действий администраторов",
 }
 
 # --- onboarding ------------------------------------------------------------------------------
@@ -191,6 +192,7 @@ HELP_ADMIN = (
 HELP_REGIONAL = (
     "\n\n<b>Для областного комитета</b>\n"
     "/orgs — справочник организаций (выгрузка и загрузка)\n"
+    "/audit — журнал действий администраторов\n"
     "Новая версия анкеты мониторинга — пришлите её файлом .yaml: изменённая анкета станет "
     "новой версией, открытые кварталы сохранят свою"
 )
@@ -499,6 +501,87 @@ REP_FAILED = (
     "Не удалось подготовить отчёт: произошла ошибка, мы уже знаем о ней. "
     "Попробуйте ещё раз через несколько минут."
 )
+
+# --- admin: the audit trail ----------------------------------------------------------------
+AUDIT_TITLE = "<b>Журнал действий администраторов</b>"
+AUDIT_FILTER_KIND = "Действие: {kind}"
+AUDIT_FILTER_PERSON = "Кто: {person}"
+AUDIT_COUNT = "Записей: {total}. Страница {page} из {pages}."
+AUDIT_EMPTY = "Записей нет."
+AUDIT_LINE = "{when} · {who}\n{what}"
+AUDIT_PREV = "‹ Назад"
+AUDIT_NEXT = "Вперёд ›"
+AUDIT_BY_KIND = "🔎 По действию"
+AUDIT_BY_PERSON = "👤 По человеку"
+AUDIT_RESET = "Сбросить фильтры"
+AUDIT_ALL_KINDS = "Все действия"
+AUDIT_ALL_PEOPLE = "Все люди"
+AUDIT_CHOOSE_KIND = "Какие действия показать?"
+AUDIT_CHOOSE_PERSON = "Чьи действия показать?"
+AUDIT_NO_PEOPLE = "В журнале пока нет ни одного зарегистрированного человека."
+AUDIT_FORGOTTEN = "удалён(а)"
+AUDIT_CLI = "командная строка ({login})"
+AUDIT_CLI_ANON = "командная строка"
+AUDIT_PERIOD = "{quarter} кв. {year}"
+AUDIT_NO_PERIOD = "без квартала"
+AUDIT_WHOLE_REGION = "вся область"
+AUDIT_CLI_BAD_DATE = "Не понял дату «{value}». Укажите её так: 2026-05-01 или 01.05.2026."
+AUDIT_CLI_WRITTEN = "Журнал выгружен в {path}: записей {rows}."
+AUDIT_CLI_CANNOT_WRITE = "Не удалось записать {path}: {reason}."
+AUDIT_REPORTS = {
+    "xlsx": "Excel за квартал",
+    "xlsx-all": "Excel за все кварталы",
+    "csv": "CSV за квартал",
+    "charts": "графики",
+    "presidium": "отчёт для президиума",
+    "subscribers": "статистика подписчиков",
+}
+# The kind's name (the filter's buttons and its heading).
+AUDIT_KINDS = {
+    "broadcast_sent": "Рассылка отправлена",
+    "broadcast_scheduled": "Рассылка запланирована",
+    "broadcast_paused": "Рассылка на паузе",
+    "broadcast_resumed": "Рассылка продолжена",
+    "broadcast_cancelled": "Рассылка отменена",
+    "broadcast_recalled": "Рассылка отозвана",
+    "orgs_imported": "Загружен справочник",
+    "questionnaire_uploaded": "Загружена анкета",
+    "campaign_opened": "Мониторинг открыт",
+    "campaign_extended": "Срок продлён",
+    "campaign_closed": "Приём закрыт",
+    "campaign_reminded": "Напоминание",
+    "invite_created": "Ссылка ответственному",
+    "invites_created": "Ссылки для территории",
+    "invite_revoked": "Ссылка отозвана",
+    "role_granted": "Назначен ответственный",
+    "report_exported": "Выгружен отчёт",
+    "audit_exported": "Выгружен журнал",
+}
+# One line of the journal: the kind's template over its details.
+AUDIT_LINES = {
+    "broadcast_sent": "отправил(а) рассылку №{broadcast}, получателей: {recipients}",
+    "broadcast_scheduled": "запланировал(а) рассылку №{broadcast} на {when}",
+    "broadcast_paused": "поставил(а) на паузу рассылку №{broadcast}",
+    "broadcast_resumed": "продолжил(а) рассылку №{broadcast}",
+    "broadcast_cancelled": "отменил(а) рассылку №{broadcast}",
+    "broadcast_recalled": "отозвал(а) рассылку №{broadcast}",
+    "orgs_imported": (
+        "загрузил(а) справочник из файла «{file}»: добавлено {created}, изменено {updated}"
+    ),
+    "questionnaire_uploaded": "загрузил(а) анкету «{code}», версия {version}, файл «{file}»",
+    "campaign_opened": "открыл(а) мониторинг, {period}",
+    "campaign_extended": "продлил(а) мониторинг, {period}, до {when}",
+    "campaign_closed": "закрыл(а) приём ответов мониторинга, {period}",
+    "campaign_reminded": (
+        "напомнил(а) о мониторинге, {period}, {territory}: получателей {recipients}"
+    ),
+    "invite_created": "создал(а) ссылку для ответственного: {org}",
+    "invites_created": "создал(а) ссылки для ответственных территории {org}: {count}",
+    "invite_revoked": "отозвал(а) ссылку для ответственного: {org}",
+    "role_granted": "стал(а) ответственным за информработу: {org}",
+    "report_exported": "выгрузил(а) отчёт: {report}, {period}, {territory}",
+    "audit_exported": "выгрузил(а) журнал с {since}",
+}
 
 # --- generic -----------------------------------------------------------------------------
 NEED_START = "Чтобы начать, отправьте /start."

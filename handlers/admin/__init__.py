@@ -3,6 +3,7 @@
 from aiogram import Router
 
 from handlers.admin import (
+    audit,
     broadcast,
     broadcast_control,
     monitoring,
@@ -31,6 +32,7 @@ def build_router() -> Router:
         monitoring.router(),
         reports.router(),
         officers.router(),
+        audit.router(),
         regional,
     )
     return admin

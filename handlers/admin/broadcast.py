@@ -22,6 +22,7 @@ from handlers.states import BroadcastCompose
 from handlers.ui import show
 from models import Audience, Broadcast, BroadcastKind, OrgLevel, utcnow
 from services import orgs, topics
+from services.audit import Actor
 from services.broadcasts import compose, outbox
 from services.broadcasts.sending import send_copy
 from services.broadcasts.worker import DeliveryWorker
@@ -226,12 +227,13 @@ async def on_send_now(
     session: AsyncSession,
     bot: Bot,
     delivery_worker: DeliveryWorker,
+    actor: Actor | None,
 ) -> None:
     draft = await _draft(callback, callback_data, session)
     if draft is None:
         return
     await callback.answer()
-    await outbox.enqueue(session, draft.id)
+    await outbox.enqueue(session, draft.id, actor)
     text, markup = views.render_progress(await outbox.stats(session, draft.id))
     await show(callback, text, markup)
     if callback.message is not None:
@@ -280,7 +282,11 @@ def parse_time(text: str, settings: Settings, now: datetime) -> datetime | str:
 
 
 async def on_schedule_time(
-    message: Message, session: AsyncSession, state: FSMContext, settings: Settings
+    message: Message,
+    session: AsyncSession,
+    state: FSMContext,
+    settings: Settings,
+    actor: Actor | None,
 ) -> None:
     assert message.from_user is not None
     draft = await compose.get_draft(
@@ -295,7 +301,7 @@ async def on_schedule_time(
         await message.answer(when)
         return
     await state.clear()
-    await compose.schedule(session, draft, when)
+    await compose.schedule(session, draft, when, actor)
     snapshot = await outbox.stats(session, draft.id)
     text = views.progress_text(snapshot, when.strftime(TIME_FORMAT))
     sent = await message.answer(

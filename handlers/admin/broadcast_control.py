@@ -11,6 +11,7 @@ from bot.config import Settings
 from handlers.admin import broadcast_views as views
 from handlers.callbacks import BcControl, BcControlCB
 from handlers.ui import send, show
+from services.audit import Actor
 from services.broadcasts import compose, outbox
 from services.broadcasts.worker import DeliveryWorker
 from services.people import Roles
@@ -40,6 +41,7 @@ async def on_control(
     session: AsyncSession,
     roles: Roles,
     delivery_worker: DeliveryWorker,
+    actor: Actor | None,
 ) -> None:
     broadcast = await compose.manageable(session, callback_data.broadcast, roles)
     if broadcast is None:
@@ -60,7 +62,7 @@ async def on_control(
         await callback.answer()
         await show(callback, ru.FORGET_CANCELLED)
         return
-    note = await _apply(session, broadcast.id, action)
+    note = await _apply(session, broadcast.id, action, actor)
     await callback.answer(note)
     delivery_worker.wake()
     if action is BcControl.RECALL_YES:
@@ -75,18 +77,20 @@ async def on_control(
     await show(callback, text, markup)
 
 
-async def _apply(session: AsyncSession, broadcast_id: int, action: BcControl) -> str:
+async def _apply(
+    session: AsyncSession, broadcast_id: int, action: BcControl, actor: Actor | None
+) -> str:
     """Carry out pause, resume, cancel or recall; the short note for the button's answer."""
     if action is BcControl.PAUSE:
-        await outbox.set_paused(session, broadcast_id, True)
+        await outbox.set_paused(session, broadcast_id, True, actor)
         return ru.BC_PAUSED
     if action is BcControl.RESUME:
-        await outbox.set_paused(session, broadcast_id, False)
+        await outbox.set_paused(session, broadcast_id, False, actor)
         return ru.BC_RESUMED
     if action is BcControl.CANCEL:
-        await outbox.cancel(session, broadcast_id)
+        await outbox.cancel(session, broadcast_id, actor)
         return ru.BC_CANCELLED
-    if await outbox.request_recall(session, broadcast_id):
+    if await outbox.request_recall(session, broadcast_id, actor):
         return ru.BC_RECALL_STARTED.format(id=broadcast_id)
     return ru.BC_RECALL_UNAVAILABLE
 

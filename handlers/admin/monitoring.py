@@ -17,6 +17,7 @@ from handlers.callbacks import MonAction, MonCB
 from handlers.ui import show
 from models import Campaign, CampaignStatus, OrgLevel, utcnow
 from services import orgs
+from services.audit import Actor
 from services.broadcasts.worker import DeliveryWorker
 from services.monitoring import campaigns, invites
 from services.people import Roles
@@ -169,6 +170,7 @@ async def on_monitoring_button(
     roles: Roles,
     settings: Settings,
     delivery_worker: DeliveryWorker,
+    actor: Actor | None,
 ) -> None:
     action = callback_data.action
     schedule = schedule_of(settings)
@@ -177,7 +179,7 @@ async def on_monitoring_button(
         if not roles.regional_admin:
             await callback.answer(ru.MON_FORBIDDEN, show_alert=True)
             return
-        opened = await campaigns.open_now(session, schedule, now)
+        opened = await campaigns.open_now(session, schedule, now, actor)
         await campaigns.sweep(session, schedule, now)  # the prompt goes out at once
         delivery_worker.wake()
         await callback.answer(ru.MON_OPENED)
@@ -206,7 +208,7 @@ async def on_monitoring_button(
             targets = [None] if territories is None else [*sorted(territories)]
         count = 0
         for territory in targets:
-            count += await campaigns.remind_now(session, campaign, schedule, now, territory)
+            count += await campaigns.remind_now(session, campaign, schedule, now, territory, actor)
         delivery_worker.wake()
         await callback.answer(ru.MON_REMINDED.format(count=count), show_alert=True)
         return
@@ -216,12 +218,12 @@ async def on_monitoring_button(
             return
         if action is MonAction.EXTEND:
             deadline = max(campaign.deadline, now) + EXTENSION
-            await campaigns.extend(session, campaign, deadline, schedule)
+            await campaigns.extend(session, campaign, deadline, schedule, actor)
             note = ru.MON_EXTENDED.format(
                 deadline=deadline.astimezone(settings.tz).strftime(TIME_FORMAT)
             )
         else:
-            await campaigns.close(session, campaign, now)
+            await campaigns.close(session, campaign, now, actor)
             note = ru.MON_CLOSED_NOW
         await callback.answer(note, show_alert=True)
     else:

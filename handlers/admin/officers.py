@@ -23,6 +23,7 @@ from handlers.member import screens
 from handlers.ui import show
 from models import Organization, OrgLevel, utcnow
 from services import orgs
+from services.audit import Actor
 from services.monitoring import invites
 from services.people import Roles
 from texts import ru
@@ -79,10 +80,15 @@ async def _org_in_scope(
 
 
 async def _invite_screen(
-    session: AsyncSession, org: Organization, chat_id: int, bot: Bot, settings: Settings
+    session: AsyncSession,
+    org: Organization,
+    chat_id: int,
+    bot: Bot,
+    settings: Settings,
+    actor: Actor | None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """A fresh one-time link for the organisation, with its revoke button."""
-    invite = await invites.create(session, org, chat_id, utcnow())
+    invite = await invites.create(session, org, chat_id, utcnow(), actor)
     me = await bot.me()
     revoke = InlineKeyboardButton(
         text=ru.INVITE_REVOKE, callback_data=RevokeCB(token=invite.token).pack()
@@ -102,6 +108,7 @@ async def cmd_invite(
     roles: Roles,
     bot: Bot,
     settings: Settings,
+    actor: Actor | None,
 ) -> None:
     args = (command.args or "").strip()
     by_name = args and not orgs.looks_like_code(args)
@@ -111,7 +118,7 @@ async def cmd_invite(
     org = await _org_in_scope(message, session, roles, args)
     if org is None:
         return
-    text, markup = await _invite_screen(session, org, message.chat.id, bot, settings)
+    text, markup = await _invite_screen(session, org, message.chat.id, bot, settings, actor)
     await message.answer(text, reply_markup=markup)
 
 
@@ -145,13 +152,15 @@ async def on_invite_for(
     roles: Roles,
     bot: Bot,
     settings: Settings,
+    actor: Actor | None,
 ) -> None:
     org = await orgs.get_by_id(session, callback_data.org)
     if org is None or not invites.in_scope(org, _scope(roles)):
         await callback.answer(ru.BC_ORG_OUTSIDE, show_alert=True)
         return
     await callback.answer()
-    await show(callback, *await _invite_screen(session, org, callback.from_user.id, bot, settings))
+    screen = await _invite_screen(session, org, callback.from_user.id, bot, settings, actor)
+    await show(callback, *screen)
 
 
 async def cmd_invites(
@@ -239,6 +248,7 @@ async def on_invites_button(
     roles: Roles,
     bot: Bot,
     settings: Settings,
+    actor: Actor | None,
 ) -> None:
     territory = await orgs.get_by_id(session, callback_data.org)
     if (
@@ -251,10 +261,12 @@ async def on_invites_button(
     action = callback_data.action
     if action is InvitesAction.WORKBOOK:
         await callback.answer()
-        await _send_workbook(callback.from_user.id, session, territory, bot, settings)
+        await _send_workbook(callback.from_user.id, session, territory, bot, settings, actor)
         return
     if action is InvitesAction.REVOKE:
-        revoked = await invites.revoke(session, callback_data.token, utcnow(), _scope(roles))
+        revoked = await invites.revoke(
+            session, callback_data.token, utcnow(), _scope(roles), actor
+        )
         note = ru.INVITE_REVOKED if revoked else ru.INVITE_NOT_REVOKED
         await callback.answer(note, show_alert=not revoked)
     else:
@@ -264,10 +276,15 @@ async def on_invites_button(
 
 
 async def _send_workbook(
-    chat_id: int, session: AsyncSession, territory: Organization, bot: Bot, settings: Settings
+    chat_id: int,
+    session: AsyncSession,
+    territory: Organization,
+    bot: Bot,
+    settings: Settings,
+    actor: Actor | None,
 ) -> None:
     """Fresh links for the territorial organisation and each of its primaries, as XLSX."""
-    pairs = await invites.create_for_territory(session, territory, chat_id, utcnow())
+    pairs = await invites.create_for_territory(session, territory, chat_id, utcnow(), actor)
     me = await bot.me()
     rows = [
         (
@@ -287,9 +304,13 @@ async def _send_workbook(
 
 
 async def on_revoke(
-    callback: CallbackQuery, callback_data: RevokeCB, session: AsyncSession, roles: Roles
+    callback: CallbackQuery,
+    callback_data: RevokeCB,
+    session: AsyncSession,
+    roles: Roles,
+    actor: Actor | None,
 ) -> None:
-    if await invites.revoke(session, callback_data.token, utcnow(), _scope(roles)):
+    if await invites.revoke(session, callback_data.token, utcnow(), _scope(roles), actor):
         await callback.answer()
         await show(callback, ru.INVITE_REVOKED)
     else:

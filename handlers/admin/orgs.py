@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.filters import When
 from models import OrgLevel
 from services import orgs
+from services.audit import Actor
 from texts import ru
 from texts.ru import h
 
@@ -41,7 +42,9 @@ def _is_directory_file(document: Document) -> bool:
     return PurePath(document.file_name or "").suffix.lower() in orgs.SUPPORTED_SUFFIXES
 
 
-async def on_directory_file(message: Message, bot: Bot, session: AsyncSession) -> None:
+async def on_directory_file(
+    message: Message, bot: Bot, session: AsyncSession, actor: Actor | None
+) -> None:
     document = message.document
     assert document is not None  # guaranteed by the When(F.document) filter
     name = document.file_name or "файл"
@@ -55,7 +58,7 @@ async def on_directory_file(message: Message, bot: Bot, session: AsyncSession) -
     buffer = io.BytesIO()
     await bot.download(document, destination=buffer)
     try:
-        result = await orgs.import_directory(session, name, buffer.getvalue())
+        result = await orgs.import_directory(session, name, buffer.getvalue(), actor)
     except orgs.DirectoryError as error:
         await message.answer(_rejection(name, error))
         return

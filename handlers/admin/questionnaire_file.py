@@ -9,6 +9,7 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import When
+from services.audit import Actor
 from services.monitoring import versions
 from services.monitoring.questionnaire import QuestionnaireError, load_questionnaire
 from texts import ru
@@ -18,7 +19,9 @@ MAX_FILE_BYTES = 512 * 1024
 MAX_PROBLEMS_SHOWN = 30
 
 
-async def on_questionnaire_file(message: Message, bot: Bot, session: AsyncSession) -> None:
+async def on_questionnaire_file(
+    message: Message, bot: Bot, session: AsyncSession, actor: Actor | None
+) -> None:
     document = message.document
     assert document is not None  # guaranteed by the filter
     name = document.file_name or "anketa.yaml"
@@ -38,7 +41,7 @@ async def on_questionnaire_file(message: Message, bot: Bot, session: AsyncSessio
         await message.answer(ru.QF_REJECTED.format(name=h(name), problems="\n".join(shown)))
         return
     before = await versions.current(session, questionnaire.id)
-    row = await versions.store(session, questionnaire)
+    row = await versions.store(session, questionnaire, actor, name)
     template = ru.QF_UNCHANGED if row.id == before.id else ru.QF_SAVED
     await message.answer(
         template.format(

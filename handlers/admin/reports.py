@@ -27,6 +27,7 @@ from handlers.callbacks import ReportCB
 from handlers.ui import show
 from models import Campaign, utcnow
 from services import orgs
+from services.audit import Actor
 from services.monitoring import campaigns
 from services.people import Roles
 from services.reports import build
@@ -148,6 +149,7 @@ async def on_report_button(
     roles: Roles,
     settings: Settings,
     bot: Bot,
+    actor: Actor | None,
 ) -> None:
     if callback_data.kind == "menu":
         await callback.answer()
@@ -170,7 +172,7 @@ async def on_report_button(
     _BUILDING.add(user_id)
     try:
         scope, _ = await _scope(session, roles, callback_data.campaign or None, callback_data.org)
-        files = await build.make(session, kind, scope, now=utcnow(), tz=settings.tz)
+        files = await build.make(session, kind, scope, now=utcnow(), tz=settings.tz, actor=actor)
         for file in files:
             await _send(bot, user_id, file)
     except build.NoCampaign:

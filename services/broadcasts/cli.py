@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import audit
 from services.broadcasts import outbox
 
 
@@ -33,7 +34,12 @@ async def enqueue_text_file(
     else:
         try:
             broadcast = await outbox.create_text_broadcast(
-                session, text=text, topic_slugs=topic_slugs, org_code=org_code, alert=alert
+                session,
+                text=text,
+                topic_slugs=topic_slugs,
+                org_code=org_code,
+                alert=alert,
+                actor=audit.cli_actor(),
             )
         except outbox.BroadcastInputError as error:
             problems = error.problems

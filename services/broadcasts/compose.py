@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     Audience,
+    AuditKind,
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
@@ -19,6 +20,7 @@ from models import (
     Person,
     Topic,
 )
+from services import audit
 from services.broadcasts import audience
 from services.people import Roles
 
@@ -141,10 +143,15 @@ async def recipient_count(session: AsyncSession, broadcast: Broadcast) -> int:
     return await audience.count(session, broadcast)
 
 
-async def schedule(session: AsyncSession, draft: Broadcast, when: datetime) -> None:
+async def schedule(
+    session: AsyncSession, draft: Broadcast, when: datetime, actor: audit.Actor | None = None
+) -> None:
     """Confirmed for later: the worker enqueues it when the time comes."""
     draft.status = BroadcastStatus.SCHEDULED
     draft.scheduled_at = when
+    audit.record(
+        session, actor, AuditKind.BROADCAST_SCHEDULED, broadcast=draft.id, when=when.isoformat()
+    )
     await session.commit()
 
 

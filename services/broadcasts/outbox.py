@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     Audience,
+    AuditKind,
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
@@ -42,6 +43,7 @@ from models import (
     Topic,
     utcnow,
 )
+from services import audit
 from services.broadcasts import audience
 from services.broadcasts.progress import ProgressSnapshot, snapshot
 
@@ -63,11 +65,19 @@ class BroadcastInputError(Exception):
 # --- putting broadcasts in -----------------------------------------------------------------
 
 
-async def enqueue(session: AsyncSession, broadcast_id: int) -> int:
+async def enqueue(
+    session: AsyncSession,
+    broadcast_id: int,
+    actor: audit.Actor | None = None,
+    *,
+    audit_as: AuditKind = AuditKind.BROADCAST_SENT,
+    **audit_details: audit.Detail,
+) -> int:
     """Fill the outbox with one INSERT … SELECT and start sending; returns the recipient count.
 
     Idempotent: only a DRAFT or SCHEDULED broadcast is switched to SENDING (the switch is the
-    guard, atomic in one UPDATE), and the unique (broadcast, person) pair backs it up.
+    guard, atomic in one UPDATE), and the unique (broadcast, person) pair backs it up. The
+    actor's audit row (`audit_as`, with the recipient count) commits with the switch.
     """
     now = utcnow()
     switched = await session.execute(
@@ -94,6 +104,18 @@ async def enqueue(session: AsyncSession, broadcast_id: int) -> int:
             .values(total=counted.scalar_subquery())
             .execution_options(synchronize_session=False)
         )
+        if actor is not None:
+            total = await session.scalar(
+                select(Broadcast.total).where(Broadcast.id == broadcast_id)
+            )
+            audit.record(
+                session,
+                actor,
+                audit_as,
+                broadcast=broadcast_id,
+                recipients=int(total or 0),
+                **audit_details,
+            )
     await session.commit()
     total = await session.scalar(select(Broadcast.total).where(Broadcast.id == broadcast_id))
     return int(total or 0)
@@ -119,6 +141,7 @@ async def create_text_broadcast(
     topic_slugs: list[str],
     org_code: str | None,
     alert: bool,
+    actor: audit.Actor | None = None,
 ) -> Broadcast:
     """Validate and enqueue an HTML text broadcast (the command line); nothing written on error."""
     problems = text_problems(text)
@@ -142,7 +165,7 @@ async def create_text_broadcast(
         for topic_id in target.topic_ids
     )
     await session.flush()
-    await enqueue(session, broadcast.id)
+    await enqueue(session, broadcast.id, actor)
     await session.refresh(broadcast)
     return broadcast
 
@@ -289,24 +312,36 @@ def text_problems(text: str) -> list[str]:
 # --- steering ------------------------------------------------------------------------------
 
 
-async def set_paused(session: AsyncSession, broadcast_id: int, paused: bool) -> bool:
+async def set_paused(
+    session: AsyncSession, broadcast_id: int, paused: bool, actor: audit.Actor | None = None
+) -> bool:
     """Pause a sending broadcast or resume a paused one; False when it was in another state."""
     before, after = (
         (BroadcastStatus.SENDING, BroadcastStatus.PAUSED)
         if paused
         else (BroadcastStatus.PAUSED, BroadcastStatus.SENDING)
     )
-    return await _switch(session, broadcast_id, [before], status=after)
+    kind = AuditKind.BROADCAST_PAUSED if paused else AuditKind.BROADCAST_RESUMED
+    return await _switch(session, broadcast_id, [before], (actor, kind), status=after)
 
 
-async def cancel(session: AsyncSession, broadcast_id: int) -> bool:
+async def cancel(
+    session: AsyncSession, broadcast_id: int, actor: audit.Actor | None = None
+) -> bool:
     """Stop a scheduled, sending or paused broadcast for good; unsent rows stay PENDING."""
     return await _switch(
-        session, broadcast_id, _CANCELLABLE, status=BroadcastStatus.CANCELLED, finished_at=utcnow()
+        session,
+        broadcast_id,
+        _CANCELLABLE,
+        (actor, AuditKind.BROADCAST_CANCELLED),
+        status=BroadcastStatus.CANCELLED,
+        finished_at=utcnow(),
     )
 
 
-async def request_recall(session: AsyncSession, broadcast_id: int) -> bool:
+async def request_recall(
+    session: AsyncSession, broadcast_id: int, actor: audit.Actor | None = None
+) -> bool:
     """Ask the worker to delete the delivered copies (those under 48 h old); stops sending too."""
     recallable = exists().where(*_sent_rows(broadcast_id, since=utcnow() - RECALL_WINDOW))
     switched = await session.execute(
@@ -325,6 +360,7 @@ async def request_recall(session: AsyncSession, broadcast_id: int) -> bool:
         .values(status=BroadcastStatus.CANCELLED, finished_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    audit.record(session, actor, AuditKind.BROADCAST_RECALLED, broadcast=broadcast_id)
     await session.commit()
     return True
 
@@ -346,10 +382,23 @@ async def _switch(
     session: AsyncSession,
     broadcast_id: int,
     allowed: Iterable[BroadcastStatus],
+    audited: tuple[audit.Actor | None, AuditKind],
     **values: Any,
 ) -> bool:
+    """Switch the broadcast if its status allows; the actor's audit row only if it did."""
     where = (Broadcast.id == broadcast_id, Broadcast.status.in_(list(allowed)))
-    return await _switch_where(session, where, **values)
+    result = await session.execute(
+        update(Broadcast)
+        .where(*where)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    applied = bool(_rowcount(result))
+    if applied:
+        actor, kind = audited
+        audit.record(session, actor, kind, broadcast=broadcast_id)
+    await session.commit()
+    return applied
 
 
 async def _switch_where(session: AsyncSession, where: Sequence[Any], **values: Any) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     Audience,
+    AuditKind,
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
@@ -32,7 +33,7 @@ from models import (
     Submission,
     SubmissionStatus,
 )
-from services import orgs
+from services import audit, orgs
 from services.broadcasts import outbox
 from services.monitoring import versions
 from services.monitoring.schedule import Schedule, quarter_of
@@ -60,11 +61,12 @@ async def open_campaign(
     quarter: int,
     opens_at: datetime,
     deadline: datetime,
+    actor: audit.Actor | None = None,
 ) -> Campaign:
     """Open the quarter's campaign with its notices, the prompt due at once.
 
     Idempotent, also against a concurrent opener (another sweep, an admin's «Открыть»): one
-    inserts it, the others get that campaign.
+    inserts it, the others get that campaign. Only the one who inserted it is audited.
     """
     query = select(Campaign).where(Campaign.year == year, Campaign.quarter == quarter)
     existing = await session.scalar(query)
@@ -87,6 +89,15 @@ async def open_campaign(
             CampaignNotice(campaign_id=campaign.id, kind=NoticeKind.PROMPT, due_at=opens_at)
         )
         _plan_deadline_notices(session, campaign, schedule)
+        audit.record(
+            session,
+            actor,
+            AuditKind.CAMPAIGN_OPENED,
+            campaign=campaign.id,
+            year=year,
+            quarter=quarter,
+            when=deadline.isoformat(),
+        )
         await session.commit()
         return campaign
 
@@ -111,7 +122,9 @@ def _plan_deadline_notices(session: AsyncSession, campaign: Campaign, schedule: 
 MANUAL_CAMPAIGN_DAYS = 14
 
 
-async def open_now(session: AsyncSession, schedule: Schedule, now: datetime) -> Campaign:
+async def open_now(
+    session: AsyncSession, schedule: Schedule, now: datetime, actor: audit.Actor | None = None
+) -> Campaign:
     """Open this quarter's campaign by hand; the deadline is the scheduled one if it is still
     ahead, else two weeks from now."""
     local = now.astimezone(schedule.tz)
@@ -127,11 +140,16 @@ async def open_now(session: AsyncSession, schedule: Schedule, now: datetime) -> 
         quarter=quarter_of(local.month),
         opens_at=now,
         deadline=deadline,
+        actor=actor,
     )
 
 
 async def extend(
-    session: AsyncSession, campaign: Campaign, deadline: datetime, schedule: Schedule
+    session: AsyncSession,
+    campaign: Campaign,
+    deadline: datetime,
+    schedule: Schedule,
+    actor: audit.Actor | None = None,
 ) -> None:
     """A later deadline: the campaign reopens and its unsent notices are planned anew."""
     await session.execute(
@@ -146,10 +164,23 @@ async def extend(
     campaign.closed_at = None
     await session.flush()
     _plan_deadline_notices(session, campaign, schedule)
+    audit.record(
+        session,
+        actor,
+        AuditKind.CAMPAIGN_EXTENDED,
+        **_campaign_details(campaign),
+        when=deadline.isoformat(),
+    )
     await session.commit()
 
 
-async def close(session: AsyncSession, campaign: Campaign, now: datetime) -> None:
+def _campaign_details(campaign: Campaign) -> dict[str, audit.Detail]:
+    return {"campaign": campaign.id, "year": campaign.year, "quarter": campaign.quarter}
+
+
+async def close(
+    session: AsyncSession, campaign: Campaign, now: datetime, actor: audit.Actor | None = None
+) -> None:
     """Stop accepting answers now; the escalation goes out at the next sweep."""
     campaign.status = CampaignStatus.CLOSED
     campaign.closed_at = now
@@ -169,6 +200,7 @@ async def close(session: AsyncSession, campaign: Campaign, now: datetime) -> Non
     )
     if pending is not None:
         pending.due_at = min(pending.due_at, now)
+    audit.record(session, actor, AuditKind.CAMPAIGN_CLOSED, **_campaign_details(campaign))
     await session.commit()
 
 
@@ -178,6 +210,7 @@ async def remind_now(
     schedule: Schedule,
     now: datetime,
     territory_id: int | None = None,
+    actor: audit.Actor | None = None,
 ) -> int:
     """An extra reminder, sent at once, to officers who have not submitted (of one territory
     when given); returns how many it goes to."""
@@ -186,8 +219,16 @@ async def remind_now(
     broadcast.territory_id = territory_id
     broadcast.scheduled_at = now
     session.add(broadcast)
+    territory = await session.get(Organization, territory_id) if territory_id else None
     await session.commit()
-    return await outbox.enqueue(session, broadcast.id)
+    return await outbox.enqueue(
+        session,
+        broadcast.id,
+        actor,
+        audit_as=AuditKind.CAMPAIGN_REMINDED,
+        **_campaign_details(campaign),
+        territory=territory.code if territory else None,
+    )
 
 
 def is_accepting(campaign: Campaign, now: datetime) -> bool:

@@ -11,7 +11,8 @@ from enum import StrEnum
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import OfficerInvite, Organization, OrgLevel, Person, Role, RoleKind
+from models import AuditKind, OfficerInvite, Organization, OrgLevel, Person, Role, RoleKind
+from services import audit
 
 DEEP_LINK_PREFIX = "inv_"
 INVITE_TTL = timedelta(days=30)
@@ -38,7 +39,11 @@ def _new_token() -> str:
 
 
 async def create(
-    session: AsyncSession, org: Organization, created_by: int | None, now: datetime
+    session: AsyncSession,
+    org: Organization,
+    created_by: int | None,
+    now: datetime,
+    actor: audit.Actor | None = None,
 ) -> OfficerInvite:
     """A fresh invite for one organisation, valid for INVITE_TTL."""
     invite = OfficerInvite(
@@ -49,12 +54,18 @@ async def create(
         expires_at=now + INVITE_TTL,
     )
     session.add(invite)
+    await session.flush()
+    audit.record(session, actor, AuditKind.INVITE_CREATED, invite=invite.id, org=org.code)
     await session.commit()
     return invite
 
 
 async def create_for_territory(
-    session: AsyncSession, territory: Organization, created_by: int | None, now: datetime
+    session: AsyncSession,
+    territory: Organization,
+    created_by: int | None,
+    now: datetime,
+    actor: audit.Actor | None = None,
 ) -> list[tuple[Organization, OfficerInvite]]:
     """One invite for the territorial organisation and each of its primary organisations."""
     members = list(
@@ -75,6 +86,7 @@ async def create_for_territory(
         )
         session.add(invite)
         pairs.append((org, invite))
+    audit.record(session, actor, AuditKind.INVITES_CREATED, org=territory.code, count=len(pairs))
     await session.commit()
     return pairs
 
@@ -86,9 +98,13 @@ def token_of(text: str) -> str:
 
 
 async def redeem(
-    session: AsyncSession, token: str, person: Person, now: datetime
+    session: AsyncSession,
+    token: str,
+    person: Person,
+    now: datetime,
 ) -> Redeemed | InviteRefusal:
-    """Make the person an officer of the invite's organisation; the invite is then used."""
+    """Make the person an officer of the invite's organisation; the invite is then used. The
+    new role is audited as the person's own act, naming the invite."""
     invite = await session.scalar(select(OfficerInvite).where(OfficerInvite.token == token))
     if invite is None:
         return InviteRefusal.UNKNOWN
@@ -107,6 +123,13 @@ async def redeem(
     )
     if existing is None:
         session.add(Role(person_id=person.id, kind=RoleKind.OFFICER, org_id=org.id))
+        audit.record(
+            session,
+            audit.person_actor(person),
+            AuditKind.ROLE_GRANTED,
+            invite=invite.id,
+            org=org.code,
+        )
     if person.org_id is None:
         person.org_id = org.id
     invite.used_at = now
@@ -116,17 +139,21 @@ async def redeem(
 
 
 async def revoke(
-    session: AsyncSession, token: str, now: datetime, territories: frozenset[int] | None
+    session: AsyncSession,
+    token: str,
+    now: datetime,
+    territories: frozenset[int] | None,
+    actor: audit.Actor | None = None,
 ) -> bool:
     """Revoke an unused invite (a territorial admin: only within their territories)."""
     invite = await session.scalar(select(OfficerInvite).where(OfficerInvite.token == token))
     if invite is None or invite.used_at is not None or invite.revoked_at is not None:
         return False
-    if territories is not None:
-        org = await session.get(Organization, invite.org_id)
-        if org is None or not in_scope(org, territories):
-            return False
+    org = await session.get(Organization, invite.org_id)
+    if org is None or (territories is not None and not in_scope(org, territories)):
+        return False
     invite.revoked_at = now
+    audit.record(session, actor, AuditKind.INVITE_REVOKED, invite=invite.id, org=org.code)
     await session.commit()
     return True
 

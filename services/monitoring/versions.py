@@ -5,13 +5,21 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import AuditKind
 from models import Questionnaire as QuestionnaireRow
+from services import audit
 from services.monitoring.questionnaire import Questionnaire, definition_hash, load_default
 from services.unique import first_writer_wins
 
 
-async def store(session: AsyncSession, questionnaire: Questionnaire) -> QuestionnaireRow:
-    """The row for this definition: the existing one if unchanged, else the next version."""
+async def store(
+    session: AsyncSession,
+    questionnaire: Questionnaire,
+    actor: audit.Actor | None = None,
+    file_name: str | None = None,
+) -> QuestionnaireRow:
+    """The row for this definition: the existing one if unchanged, else the next version
+    (audited as the actor's upload of `file_name`)."""
     digest = definition_hash(questionnaire)
     query = select(QuestionnaireRow).where(
         QuestionnaireRow.code == questionnaire.id, QuestionnaireRow.definition_hash == digest
@@ -34,6 +42,14 @@ async def store(session: AsyncSession, questionnaire: Questionnaire) -> Question
             definition_hash=digest,
         )
         session.add(row)
+        audit.record(
+            session,
+            actor,
+            AuditKind.QUESTIONNAIRE_UPLOADED,
+            code=row.code,
+            version=row.version,
+            file=file_name,
+        )
         await session.commit()
         return row
 

@@ -17,7 +17,8 @@ from datetime import datetime, tzinfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Campaign, Organization, OrgLevel
+from models import AuditKind, Campaign, Organization, OrgLevel
+from services import audit
 from services.monitoring import campaigns
 from services.reports import charts, export, presidium, subscribers, visuals
 from services.reports.data import campaigns_for_report, load_report
@@ -58,12 +59,40 @@ class NoCampaign(Exception):
 
 
 async def make(
-    session: AsyncSession, kind: ReportKind, scope: Scope, *, now: datetime, tz: tzinfo
+    session: AsyncSession,
+    kind: ReportKind,
+    scope: Scope,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    actor: audit.Actor | None = None,
 ) -> list[ReportFile]:
-    """The report's files. NoCampaign when it needs a campaign and there is none."""
-    if kind is ReportKind.SUBSCRIBERS:
+    """The report's files, the export audited as the actor's. NoCampaign when it needs a
+    campaign and there is none."""
+    chosen = None if kind is ReportKind.SUBSCRIBERS else await _chosen(session, scope)
+    files = await _files(session, kind, scope, chosen, now, tz)
+    await audit.log(
+        session,
+        actor,
+        AuditKind.REPORT_EXPORTED,
+        report=kind.value,
+        year=chosen.year if chosen else None,
+        quarter=chosen.quarter if chosen else None,
+        territory=scope.territory_code,
+    )
+    return files
+
+
+async def _files(
+    session: AsyncSession,
+    kind: ReportKind,
+    scope: Scope,
+    chosen: Campaign | None,
+    now: datetime,
+    tz: tzinfo,
+) -> list[ReportFile]:
+    if chosen is None:
         return await _subscribers(session, scope, now, tz)
-    chosen = await _chosen(session, scope)
     if kind is ReportKind.XLSX_ALL:
         ids = await campaigns_for_report(session, all_quarters=True)
     elif kind in (ReportKind.CHARTS, ReportKind.PRESIDIUM):

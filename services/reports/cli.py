@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import utcnow
-from services import orgs
+from services import audit, orgs
 from services.reports import build
 from services.reports.build import ReportKind, Scope
 from services.reports.data import campaigns_for_report
@@ -47,7 +47,9 @@ async def write_report(
             return _fail(texts.CLI_NO_SUCH_CAMPAIGN.format(quarter=quarter, year=year))
         scope = Scope(ids[0], scope.territory_id, scope.territory_code)
     try:
-        files = await build.make(session, ReportKind(kind), scope, now=utcnow(), tz=tz)
+        files = await build.make(
+            session, ReportKind(kind), scope, now=utcnow(), tz=tz, actor=audit.cli_actor()
+        )
     except build.NoCampaign:
         return _fail(texts.CLI_NO_CAMPAIGN)
     try:
