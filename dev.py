@@ -5,7 +5,9 @@
     python3 dev.py test   # local .venv with dev tools, then ruff, mypy and the whole test suite
 
 Dependencies are installed from pyproject.toml pinned by requirements.lock, once: a stamp in
-.venv remembers what was installed and reinstalls only when either file changes.
+.venv remembers what was installed and reinstalls only when either file changes. Both
+commands install the same set, what either needs (the dev tools and the PostgreSQL driver),
+so switching between `run` and `test` installs nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ VENV = ROOT / ".venv"
 LOCK = ROOT / "requirements.lock"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".installed"
+# The union of what `run` (the PostgreSQL driver) and `test` (pytest, ruff, mypy…) need. A
+# set per command would reinstall at every switch between them: one stamp, one set.
+EXTRAS = "dev,postgres"
 
 
 def _run(*args: str | Path) -> None:
@@ -32,26 +38,26 @@ def _run(*args: str | Path) -> None:
         sys.exit(code)
 
 
-def _ensure_venv(extras: str) -> None:
+def _ensure_venv() -> None:
+    """.venv with EXTRAS installed as the current pyproject.toml and lock say; pip runs only
+    if that is not what the stamp records."""
     if sys.version_info < (3, 11):  # noqa: UP036 - this file runs before the venv exists
         sys.exit("Нужен Python 3.11 или новее.")
     if not PYTHON.exists():
         print(f"Создаю виртуальное окружение в {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     digest = hashlib.sha256(
-        (ROOT / "pyproject.toml").read_bytes() + LOCK.read_bytes() + extras.encode()
+        (ROOT / "pyproject.toml").read_bytes() + LOCK.read_bytes() + EXTRAS.encode()
     ).hexdigest()
-    stamp = VENV / ".installed"
-    if stamp.exists() and stamp.read_text() == digest:
+    if STAMP.exists() and STAMP.read_text() == digest:
         return
     _run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    target = f".[{extras}]" if extras else "."
-    _run(PYTHON, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", target)
-    stamp.write_text(digest)
+    _run(PYTHON, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", f".[{EXTRAS}]")
+    STAMP.write_text(digest)
 
 
 def run() -> None:
-    _ensure_venv("postgres")
+    _ensure_venv()
     env_file = ROOT / ".env"
     if not env_file.exists():
         shutil.copy(ROOT / ".env.example", env_file)
@@ -61,7 +67,7 @@ def run() -> None:
 
 
 def test() -> None:
-    _ensure_venv("dev")
+    _ensure_venv()
     _run(PYTHON, "-m", "ruff", "check", ".")
     _run(PYTHON, "-m", "mypy")
     _run(PYTHON, "-m", "pytest", *sys.argv[2:])

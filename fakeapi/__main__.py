@@ -5,6 +5,13 @@
 
 Any bot token is accepted unless --token is given.  Recording of calls is off unless
 --record; counters are printed on Ctrl-C / SIGTERM (and every --stats-every seconds).
+
+For a demo, play the user with curl against the endpoints under /_demo/ (fakeapi/demo.py):
+
+    curl -d text=/start -d first_name=Мария http://127.0.0.1:8081/_demo/chats/1001/message
+    curl -d "button=✅ Согласен(на)" http://127.0.0.1:8081/_demo/chats/1001/click
+    curl -F file=@samples/kursk_orgs.csv http://127.0.0.1:8081/_demo/chats/1001/document
+    curl http://127.0.0.1:8081/_demo/chats/1001
 """
 
 from __future__ import annotations
@@ -100,6 +107,7 @@ async def serve(args: argparse.Namespace) -> None:
             loop.add_signal_handler(sig, stop.set)
     await fake.start()
     print(f"fake Telegram Bot API at {fake.base_url} (blocked chats: {len(blocked)})", flush=True)
+    print(f"play a user: {fake.base_url}/_demo/chats/<user id>  (see fakeapi/demo.py)", flush=True)
     try:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):

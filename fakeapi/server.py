@@ -4,7 +4,8 @@ The server speaks the wire protocol aiogram uses: `POST /bot{token}/{method}` wi
 url-encoded or multipart form data (every non-string value JSON-encoded, files referenced as
 `attach://<part>`), and `GET /file/bot{token}/{path}` for downloads.  Method semantics live in
 `methods.py`, updates in `updates.py`, data in `state.py`; this module only does HTTP,
-recording, latency, and the public API tests call.
+recording, latency, and the public API tests call. `demo.py` offers that API over HTTP too
+(`/_demo/…`), for demos of `python -m fakeapi` with curl.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, hdrs, web
 
+from .demo import Demo
 from .methods import BotApi
 from .state import (
     DEFAULT_DESCRIPTIONS,
@@ -214,6 +216,7 @@ class FakeTelegram:
         self._queue = UpdateQueue()
         self._factory = UpdateFactory(self.world, self.bot_user)
         self.api = BotApi(self.world, self._queue, self.bot_user, strict=strict)
+        self.demo = Demo(self)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -224,6 +227,7 @@ class FakeTelegram:
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        self.demo.add_routes(app)  # the user's side over HTTP, for `python -m fakeapi` demos
         # A short shutdown timeout: requests left are long polls of a bot that is gone.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.audit import AuditKind
 from models.org import Organization, OrgLevel
-from services import audit
+from services import audit, spreadsheet
 
 SUPPORTED_SUFFIXES: Final = (".csv", ".xlsx")
 COLUMNS: Final = ("code", "parent_code", "level", "name")
@@ -150,12 +150,13 @@ def _delimiter(text: str) -> str:
 
 
 def _read_csv(content: bytes) -> list[list[str]]:
-    """All records of a CSV file; record i is row i + 1 as Excel would number it."""
+    """All records of a CSV file; record i is row i + 1 as Excel would number it. The
+    apostrophe our export puts before a formula-like value («'=…») goes again."""
     text = _decode(content)
     records: list[list[str]] = []
     try:
         for record in csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)):
-            records.append(record)
+            records.append([spreadsheet.from_csv(cell) for cell in record])
     except csv.Error as error:
         raise _fail(f"не удалось разобрать CSV ({error})", len(records) + 1) from error
     return records
@@ -582,7 +583,8 @@ def _export_order(orgs: Sequence[Organization]) -> list[Organization]:
 
 def _write_csv(rows: Iterable[Sequence[str]]) -> bytes:
     buffer = io.StringIO(newline="")
-    csv.writer(buffer).writerows(rows)
+    # A name like «=HYPERLINK(…)» must open as text, not run (CSV injection).
+    csv.writer(buffer).writerows([spreadsheet.csv_text(cell) for cell in row] for row in rows)
     # The BOM makes Excel recognise UTF-8 instead of assuming the ANSI code page.
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -593,7 +595,7 @@ def _write_xlsx(rows: Iterable[Sequence[str]]) -> bytes:
     for letter, width in zip("ABCD", (14, 14, 12, 90), strict=True):
         sheet.column_dimensions[letter].width = width
     for row in rows:
-        sheet.append(list(row))
+        sheet.append(spreadsheet.openpyxl_row(sheet, row))  # text cells, never formulas
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from datetime import timedelta
 
 import openpyxl
@@ -250,3 +251,23 @@ async def test_invite_by_part_of_a_name_within_the_admins_organisations(
     assert fake.callback_answers[-1]["text"] == ru.BC_ORG_OUTSIDE
     await fake.send_message(chair, "/invite школа на луне")
     assert "ничего не нашлось" in (screen(fake, chair.id).text or "")
+
+
+async def test_a_formula_for_a_name_is_text_in_the_officers_workbook(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser
+) -> None:
+    # A Telegram name is whatever its owner typed; the workbook must not run it.
+    sly = FakeUser(id=100888, first_name="=1+1", last_name="-Иванов", username="sly")
+    payload = await invite_link(fake, admin, "46-01-001")
+    await fake.send_message(sly, f"/start {payload}")
+    await fake.click(sly, "✅ Согласен(на)")
+    await fake.send_message(admin, "/officers")
+
+    sent = fake.calls_of("sendDocument", chat_id=admin.id)[-1].params["document"]
+    assert isinstance(sent, UploadedFile) and sent.filename == "officers.xlsx"
+    with zipfile.ZipFile(io.BytesIO(sent.content)) as archive:
+        assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
+    sheet = openpyxl.load_workbook(io.BytesIO(sent.content)).active
+    assert sheet is not None
+    name = sheet.cell(2, 3)
+    assert (name.value, name.data_type) == ("=1+1 -Иванов", "s")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import runpy
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -484,6 +485,60 @@ async def test_export_of_the_sample_reproduces_it(session_factory: SessionFactor
 
     exported = content.decode("utf-8-sig").replace("\r\n", "\n")
     assert exported == SAMPLE.read_text(encoding="utf-8")
+
+
+EVIL = '=HYPERLINK("http://evil.example","Откройте отчёт")'
+# What a spreadsheet would run as a formula, beside names that must stay as they are.
+FORMULA_ROWS = [
+    ["P2", "T1", "primary", EVIL],
+    ["P3", "T1", "primary", "+7 (4712) 00-00-00 школа"],
+    ["-4", "T1", "primary", "-Школа-"],
+    ["P5", "T1", "primary", "@school_46"],
+]
+
+
+def written_csv(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows([HEADER.split(","), *rows])
+    return buffer.getvalue().encode("utf-8")
+
+
+async def test_formula_like_names_export_as_text(base: SessionFactory) -> None:
+    await load(base, written_csv(FORMULA_ROWS))
+    # An apostrophe of its own (from XLSX, which needs no escaping) survives the CSV trip.
+    await load(
+        base, xlsx_file([HEADER.split(","), ["P6", "T1", "primary", "'=свой апостроф"]]), "o.xlsx"
+    )
+    before = await snapshot(base)
+    async with base() as session:
+        as_csv = await orgs.export_directory(session, "orgs.csv")
+        as_xlsx = await orgs.export_directory(session, "orgs.xlsx")
+
+    # CSV: an apostrophe before whatever Excel would run; other cells untouched.
+    rows = {row[3]: row for row in csv.reader(io.StringIO(as_csv.decode("utf-8-sig")))}
+    assert "'" + EVIL in rows and EVIL not in rows
+    assert "'+7 (4712) 00-00-00 школа" in rows and "'@school_46" in rows
+    assert rows["'-Школа-"][0] == "'-4"  # a code is text too
+    assert "''=свой апостроф" in rows  # one more, so that the import gives back one
+    assert rows["МКОУ «Беловская СОШ»"] == ["P1", "T1", "primary", "МКОУ «Беловская СОШ»"]
+
+    # XLSX: string cells, no formula anywhere in the sheet.
+    with zipfile.ZipFile(io.BytesIO(as_xlsx)) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml and "<f " not in sheet_xml
+    sheet = openpyxl.load_workbook(io.BytesIO(as_xlsx)).worksheets[0]
+    names = {row[3].value: row[3] for row in sheet.iter_rows(min_row=2)}
+    assert names[EVIL].data_type == "s"
+    assert all(c.data_type == "s" for row in sheet.iter_rows() for c in row if c.value is not None)
+
+    async with base() as session:
+        assert (await by_code(base, "P6")).name == "'=свой апостроф"
+        assert (await by_code(base, "P2")).name == EVIL
+    # Both import back unchanged.
+    for filename, content in (("orgs.csv", as_csv), ("orgs.xlsx", as_xlsx)):
+        result = await load(base, content, filename)
+        assert (result.created, result.updated) == (0, 0), filename
+        assert await snapshot(base) == before, filename
 
 
 async def test_export_rejects_unknown_suffix(base: SessionFactory) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import datetime
 from typing import Any
 
@@ -432,6 +433,34 @@ async def test_the_csv_is_the_wide_sheet_for_russian_excel(
     school = by_code["46-01-001"]
     assert school["Комментарий?"] == "'" + INJECTION  # Excel must not run it
     assert school["Ссылка на сайт?"] == "" and school[WAYS_HEADERS[0]] == ""
+
+
+async def test_answers_that_look_like_formulas_stay_text_and_numbers_stay_numbers(
+    session_factory: Sessions, quarter: int
+) -> None:
+    answers = {"has_site": False, "format": "offline", "events": 0, "register": 10}
+    await store_submission(
+        session_factory, quarter, "46-01-003", {**answers, "budget": -2.5, "comment": "=1+1"}
+    )
+    dataset = await load(session_factory, quarter)
+    content = build_xlsx(dataset)
+
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                assert "<f>" not in archive.read(name).decode(), name
+    book = load_workbook(io.BytesIO(content))
+    comment = cell_of(book[texts.SHEET_WIDE], "46-01-003", "Комментарий?")
+    assert (comment.value, comment.data_type) == ("=1+1", "s")
+    budget = cell_of(book[texts.SHEET_WIDE], "46-01-003", "Расходы, тыс. руб.?")
+    assert (budget.value, budget.data_type) == (-2.5, "n")
+    long = [r for r in records(book[texts.SHEET_LONG]) if r[texts.CODE] == "46-01-003"]
+    assert {r[texts.QUESTION_ID]: r[texts.ANSWER] for r in long}["comment"] == "=1+1"
+
+    rows = list(csv.reader(io.StringIO(build_csv(dataset).decode("utf-8-sig")), delimiter=";"))
+    school = next(dict(zip(rows[0], row, strict=True)) for row in rows if row[2] == "46-01-003")
+    assert school["Комментарий?"] == "'=1+1"
+    assert school["Расходы, тыс. руб.?"] == "-2,5"  # a number: no apostrophe
 
 
 async def test_an_empty_campaign_exports_its_headers_and_everyone_missing(

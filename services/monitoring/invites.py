@@ -206,18 +206,21 @@ def link(bot_username: str, invite: OfficerInvite) -> str:
 
 
 def workbook(rows: Sequence[Sequence[object]], header: Sequence[str], title: str) -> bytes:
-    """A one-sheet XLSX with a frozen, filterable header and readable column widths."""
+    """A one-sheet XLSX with a frozen, filterable header and readable column widths; every
+    text is a text cell (a name like «=1+1» is not a formula)."""
     from io import BytesIO
 
     from openpyxl import Workbook
+
+    from services.spreadsheet import openpyxl_row
 
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = title
-    sheet.append(list(header))
+    sheet.append(openpyxl_row(sheet, header))
     for row in rows:
-        sheet.append(list(row))
+        sheet.append(openpyxl_row(sheet, row))
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     for column in sheet.columns:

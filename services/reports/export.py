@@ -8,7 +8,8 @@ and 700 organisations × 8 quarters are ~1 million cells (the long sheet alone ~
 45 s. The writer here needs ~1.5 µs per cell: ~1.6 s for the lot (bench/report.py). It
 streams each sheet into the zip as it goes, so memory stays flat whatever the row count;
 only the shared strings (each distinct text once) are held until the end. openpyxl reads
-the result back in the tests.
+the result back in the tests. Every text is a shared-string cell and no cell is ever a
+formula, so an answer like «=1+1» opens as the text it is (services/spreadsheet.py).
 
 What a cell holds: text; a number (int or float; a column's `Format` decides how numbers
 look); a `date` (shown DD.MM.YYYY) or naive `datetime` (DD.MM.YYYY HH:MM, Moscow time: Excel
@@ -42,6 +43,7 @@ from zoneinfo import ZoneInfo
 from openpyxl.utils import get_column_letter
 
 from models import SubmissionStatus
+from services import spreadsheet
 from services.monitoring.questionnaire import (
     NUMBER_TYPES,
     SELECT_TYPES,
@@ -520,8 +522,9 @@ def write_csv(dataset: Dataset, target: IO[bytes]) -> None:
     decimal comma there), numbers with a decimal comma, dates DD.MM.YYYY, times Moscow
     DD.MM.YYYY HH:MM. Double-clicking the file opens it in columns with numbers as numbers.
 
-    A text answer that starts with = + - @ gets a leading apostrophe: Excel would otherwise
-    run it as a formula (CSV injection), and the apostrophe is how Excel marks plain text.
+    A text that starts with = + - @ gets a leading apostrophe: Excel would otherwise run it
+    as a formula (CSV injection), and the apostrophe is how Excel marks plain text
+    (services/spreadsheet.py). Numbers, negative ones too, are written as they are.
     """
     table = wide_table(dataset)
     stream = io.TextIOWrapper(target, encoding="utf-8-sig", newline="", write_through=True)
@@ -539,16 +542,13 @@ def build_csv(dataset: Dataset) -> bytes:
     return buffer.getvalue()
 
 
-_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv_text(value: Cell) -> str:
     if value is None:
         return ""
     if isinstance(value, Link):
         value = value.url
     if isinstance(value, str):
-        return f"'{value}" if value.startswith(_FORMULA_START) else value
+        return spreadsheet.csv_text(value)
     if isinstance(value, datetime):
         return value.strftime("%d.%m.%Y %H:%M")
     if isinstance(value, date):
