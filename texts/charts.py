@@ -83,7 +83,13 @@ CAPTION_INDICATORS: Final = (
     "Ключевые показатели за {quarter}: доли организаций, ответивших «Да», "
     "и средняя заполненность реестра. Считаются только сданные анкеты."
 )
+INDICATORS_HIDDEN: Final = " Территории, не отправившие ни одной анкеты, не показаны ({count})."
 TITLE_TREND: Final = "Динамика ключевых показателей"
+# Instead of a trend of one point: said after the indicators' caption.
+TREND_ONE_QUARTER: Final = (
+    " Динамики по кварталам пока нет: показатели есть только за {quarter}; график появится "
+    "после мониторинга следующего квартала."
+)
 CAPTION_TREND: Final = "Ключевые показатели по кварталам: {first} — {last}."
 TITLE_RATING_TERRITORIES: Final = "Рейтинг территорий по индексу информационной работы, {quarter}"
 TITLE_RATING_ORGS: Final = "Рейтинг организаций по индексу информационной работы, {quarter}"
