@@ -388,7 +388,8 @@ def _draw_trend(
     middle = (len(series) - 1) / 2
     for index, (name, values) in enumerate(series.items()):
         # A fixed shift in points, not in data units: as clear with 2 quarters as with 8.
-        shifted = offset_copy(axes.transData, figure, x=(index - middle) * TREND_DODGE_PT)
+        shift = (index - middle) * TREND_DODGE_PT
+        shifted = offset_copy(axes.transData, figure, x=shift, units="points")
         axes.plot(
             positions,
             _nan_for_none(values),
