@@ -78,6 +78,9 @@ TITLE_COMPLETION: Final = "Сдача анкет по территориям, {q
 CAPTION_COMPLETION: Final = (
     "Мониторинг за {quarter}: анкеты сдали {submitted} из {total} ({percent})."
 )
+# Territories that sent nothing, in one line instead of rows of zeros (charts and the PDF).
+NO_SUBMISSION_LINE: Final = "Не отправили ни одной анкеты (территорий: {count}): {names}."
+NO_SUBMISSION_MORE: Final = "{names} и ещё {count}"
 TITLE_INDICATORS: Final = "Ключевые показатели по территориям, {quarter}"
 CAPTION_INDICATORS: Final = (
     "Ключевые показатели за {quarter}: доли организаций, ответивших «Да», "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from services.monitoring.questionnaire import Question
 from services.reports import charts, rating
@@ -22,6 +23,9 @@ class Picture:
     title: str
     caption: str
     png: bytes
+    # The caption in the presidium report when not the photo's: the report names the
+    # territories without a questionnaire once, under its summary table.
+    report_caption: str | None = None
 
 
 def indicator_name(question: Question) -> str:
@@ -60,16 +64,42 @@ def chart_set(dataset: Dataset) -> list[Picture]:
     ]
 
 
+def silent_line(groups: Sequence[Summary], most: int | None = None) -> str | None:
+    """The territories (groups) where nobody has submitted, in one line: «Не отправили ни
+    одной анкеты (территорий: 27): Беловская районная, …»; None when every one has sent
+    something. `most`: name at most that many, then «и ещё N» (a photo caption is short)."""
+    names = [
+        charts.short_name(_group_name(line), width=60) for line in groups if not line.submitted
+    ]
+    if not names:
+        return None
+    listed = ", ".join(names if most is None else names[:most])
+    if most is not None and len(names) > most:
+        listed = texts.NO_SUBMISSION_MORE.format(names=listed, count=len(names) - most)
+    return texts.NO_SUBMISSION_LINE.format(count=len(names), names=listed)
+
+
+CAPTION_NAMES: Final = 12  # territories a photo caption names (Telegram allows 1024 characters)
+
+
 def _completion(campaign: CampaignInfo, groups: Sequence[Summary], total: Summary) -> Picture:
+    """Bars for the territories that sent something; the others in one line of the caption
+    (33 empty bars would push the few real ones off the screen)."""
     title = texts.TITLE_COMPLETION.format(quarter=campaign.label)
-    rows = [charts.CompletionRow(_group_name(line), line.submitted, line.total) for line in groups]
+    rows = [
+        charts.CompletionRow(_group_name(line), line.submitted, line.total)
+        for line in groups
+        if line.submitted
+    ]
     caption = texts.CAPTION_COMPLETION.format(
         quarter=campaign.label,
         submitted=total.submitted,
         total=total.total,
         percent=charts.percent(total.share * 100),
     )
-    return Picture(title, caption, charts.completion_chart(rows, title))
+    silent = silent_line(groups, CAPTION_NAMES)
+    photo_caption = f"{caption} {silent}" if silent else caption
+    return Picture(title, photo_caption, charts.completion_chart(rows, title), caption)
 
 
 def _indicators(
