@@ -107,8 +107,10 @@ async def test_regional_admin_gets_the_workbook_csv_charts_and_presidium_pdf(
     pdf = uploads(fake, admin.id, "sendDocument")[-1]
     assert pdf.filename == "presidium_2026-4.pdf"
     assert pdf.content.startswith(b"%PDF")
-    # The summary, four charts, the rating (34 groups, one page) and the best practice.
-    assert pdf.content.count(b"/Type /Page\n") + pdf.content.count(b"/Type /Page ") >= 7
+    # The summary, four charts, the rating and the best practice of 2 submissions, the
+    # territories without one named in a line: a few full pages (tests/test_reports_presidium).
+    pages = pdf.content.count(b"/Type /Page\n") + pdf.content.count(b"/Type /Page ")
+    assert 2 <= pages <= 4
 
 
 async def test_the_quarter_arrows_switch_the_report_to_an_earlier_quarter(

@@ -78,12 +78,21 @@ TITLE_COMPLETION: Final = "Сдача анкет по территориям, {q
 CAPTION_COMPLETION: Final = (
     "Мониторинг за {quarter}: анкеты сдали {submitted} из {total} ({percent})."
 )
+# Territories that sent nothing, in one line instead of rows of zeros (charts and the PDF).
+NO_SUBMISSION_LINE: Final = "Не отправили ни одной анкеты (территорий: {count}): {names}."
+NO_SUBMISSION_MORE: Final = "{names} и ещё {count}"
 TITLE_INDICATORS: Final = "Ключевые показатели по территориям, {quarter}"
 CAPTION_INDICATORS: Final = (
     "Ключевые показатели за {quarter}: доли организаций, ответивших «Да», "
     "и средняя заполненность реестра. Считаются только сданные анкеты."
 )
+INDICATORS_HIDDEN: Final = " Территории, не отправившие ни одной анкеты, не показаны ({count})."
 TITLE_TREND: Final = "Динамика ключевых показателей"
+# Instead of a trend of one point: said after the indicators' caption.
+TREND_ONE_QUARTER: Final = (
+    " Динамики по кварталам пока нет: показатели есть только за {quarter}; график появится "
+    "после мониторинга следующего квартала."
+)
 CAPTION_TREND: Final = "Ключевые показатели по кварталам: {first} — {last}."
 TITLE_RATING_TERRITORIES: Final = "Рейтинг территорий по индексу информационной работы, {quarter}"
 TITLE_RATING_ORGS: Final = "Рейтинг организаций по индексу информационной работы, {quarter}"

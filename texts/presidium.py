@@ -24,6 +24,11 @@ PDF_RATING_HEADER: Final = (
     "Средний индекс",
     "Сдали / всего",
 )
+# Under the rating of territories, instead of unranked rows: they are named under the summary.
+PDF_RATING_SILENT: Final = (
+    "Без места — территории, не отправившие ни одной анкеты ({count}): они перечислены "
+    "под сводной таблицей."
+)
 PDF_ORG_RATING_TITLE: Final = "Рейтинг организаций, {quarter}"
 PDF_ORG_RATING_HEADER: Final = ("Место", "Организация", "Индекс")
 PDF_BEST_TITLE: Final = "Лучшая практика, {quarter}"

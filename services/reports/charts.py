@@ -30,6 +30,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.transforms import offset_copy
 
 from texts import charts as texts
 
@@ -43,6 +44,9 @@ DPI: Final = 160
 WIDTH_IN: Final = 8.0  # 1280 px: the width Telegram keeps for a photo
 # Fixed parts of a figure's height (title, axis, legend), in inches; rows add to them.
 TITLE_IN: Final = 0.9
+# Trend series drawn side by side, this many points apart, so equal values (two indicators
+# at 100 %) show every marker instead of the last one drawn hiding the others.
+TREND_DODGE_PT: Final = 7.0
 MIN_HEIGHT_IN: Final = 3.5
 
 STYLE: Final[dict[RcKeyType, Any]] = {
@@ -120,17 +124,25 @@ def percent(value: float) -> str:
     return texts.PERCENT.format(value=number(value))
 
 
-def _wrap(text: str, width: int, lines: int) -> str:
-    """At most `lines` lines of `width` characters; what does not fit ends in an ellipsis."""
+def _wrap(text: str, width: int, lines: int, *, whole_words: bool = False) -> str:
+    """At most `lines` lines of `width` characters; what does not fit ends in an ellipsis.
+    `whole_words`: a word longer than `width` keeps its line whole rather than being cut
+    (a table header, where «Заполненност / ь» would read as two words)."""
     # textwrap breaks at ASCII whitespace only: a no-break space holds two words together.
-    wrapped = textwrap.wrap(re.sub(r"[ \t\r\n]+", " ", text).strip(), width) or [""]
+    clean = re.sub(r"[ \t\r\n]+", " ", text).strip()
+    wrapped = textwrap.wrap(clean, width, break_long_words=not whole_words) or [""]
     if len(wrapped) > lines:
-        last = wrapped[lines - 1][: width - len(texts.ELLIPSIS)].rstrip()
+        last, room = wrapped[lines - 1], width - len(texts.ELLIPSIS)
+        while whole_words and len(last) > room and " " in last:
+            last = last.rsplit(" ", 1)[0]
+        last = last[:room].rstrip()
         wrapped = [*wrapped[: lines - 1], last + texts.ELLIPSIS]
     return "\n".join(wrapped)
 
 
-def short_name(name: str, width: int = ROW_LABEL_WIDTH, lines: int = 1) -> str:
+def short_name(
+    name: str, width: int = ROW_LABEL_WIDTH, lines: int = 1, *, whole_words: bool = False
+) -> str:
     """An organisation name fit for an axis: the words every name repeats dropped or
     abbreviated («Беловская районная организация Профсоюза» → «Беловская районная»), then
     wrapped."""
@@ -138,7 +150,7 @@ def short_name(name: str, width: int = ROW_LABEL_WIDTH, lines: int = 1) -> str:
         name = name.replace(long, short)
     for word in texts.NO_BREAK_AFTER:
         name = re.sub(rf"(?<!\w){re.escape(word)} +", word + "\N{NO-BREAK SPACE}", name)
-    return _wrap(name, width, lines)
+    return _wrap(name, width, lines, whole_words=whole_words)
 
 
 def _finite(values: Sequence[float | None]) -> list[float]:
@@ -337,7 +349,8 @@ def trend_chart(
     quarters: Sequence[str], series: Mapping[str, Sequence[float | None]], title: str
 ) -> bytes:
     """Each indicator (percent) over the quarters: lines with markers, a gap where a quarter
-    has no data; the legend gives each indicator's latest value.
+    has no data; the legend gives each indicator's latest value. The series stand a few
+    points apart side by side, so markers of equal values overlap without hiding each other.
 
     The y axis is always 0–100 % (wider if a value exceeds it), so one quarter, or a flat
     series, never collapses the axis, and quarters are compared on the same scale.
@@ -372,15 +385,22 @@ def _draw_trend(
 ) -> None:
     axes = figure.add_subplot()
     positions = list(range(len(quarters)))
+    middle = (len(series) - 1) / 2
     for index, (name, values) in enumerate(series.items()):
+        # A fixed shift in points, not in data units: as clear with 2 quarters as with 8.
+        shift = (index - middle) * TREND_DODGE_PT
+        shifted = offset_copy(axes.transData, figure, x=shift, units="points")
         axes.plot(
             positions,
             _nan_for_none(values),
             label=_legend_label(name, values),
             color=PALETTE[index % len(PALETTE)],
             marker=MARKERS[index % len(MARKERS)],
-            markersize=9,
+            markersize=8,
+            markeredgecolor="white",
+            markeredgewidth=0.8,
             linewidth=2.5,
+            transform=shifted,
         )
     axes.set_xticks(positions, [_quarter_label(quarter, len(quarters)) for quarter in quarters])
     axes.set_xlim(-0.5, len(quarters) - 0.5)
