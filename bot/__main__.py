@@ -90,9 +90,10 @@ async def _run_bot(settings: Settings) -> int:
 
     await migrate.upgrade_async(settings.database_url)
     app = Application.build(settings)
-    logger.info("Bot is starting (database: %s)", app.engine.url.render_as_string())
+    mode = "webhook" if settings.webhook_url else "long polling"
+    logger.info("Bot is starting, %s (database: %s)", mode, app.engine.url.render_as_string())
     try:
-        await app.run_polling()
+        await app.run()
     finally:
         await app.close()
     logger.info("Bot stopped")

@@ -2,30 +2,40 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gc
+import logging
+import signal as signal_module
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.webhook.aiohttp_server import setup_application
+from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import migrate
 from bot.api_session import ApiSession
 from bot.config import Settings
 from bot.db import create_engine, create_session_factory
 from bot.middlewares import DbSessionMiddleware, PersonMiddleware, ThrottleMiddleware
 from bot.scheduler import create_scheduler
 from bot.storage import DatabaseStorage
+from bot.webhook import BoundedRequestHandler, add_health_routes
 from handlers import build_root_router
 from handlers.admin.broadcast_views import render_progress as render_progress_card
 from handlers.menus import set_commands
 from services import people
 from services.broadcasts.progress import ProgressRenderer
 from services.broadcasts.worker import DeliveryWorker
+
+logger = logging.getLogger(__name__)
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -109,6 +119,7 @@ class Application:
     dispatcher: Dispatcher
     worker: DeliveryWorker
     scheduler: AsyncIOScheduler
+    _stopped: asyncio.Event | None = field(default=None, init=False)  # webhook mode
 
     @classmethod
     def build(
@@ -156,7 +167,73 @@ class Application:
             close_bot_session=False,
         )
 
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Webhook mode when WEBHOOK_URL is set, long polling otherwise."""
+        if self.settings.webhook_url:
+            await self.run_webhook(handle_signals=handle_signals)
+        else:
+            await self.run_polling(handle_signals=handle_signals)
+
+    async def run_webhook(self, *, handle_signals: bool = True) -> None:
+        """Serve Telegram's webhook (and /healthz, /readyz) until stopped; setWebhook at
+        start-up, after the worker, the start-up sweep and the scheduler have started."""
+        settle_heap()
+        settings = self.settings
+        web_app = web.Application()
+        BoundedRequestHandler(
+            self.dispatcher,
+            self.bot,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            concurrency=settings.update_concurrency,
+        ).register(web_app, path=settings.webhook_path)
+        add_health_routes(web_app, self.readiness)
+        setup_application(web_app, self.dispatcher, bot=self.bot)
+
+        async def set_webhook(_app: web.Application) -> None:
+            await self.bot.set_webhook(
+                url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+            )
+            logger.info(
+                "Webhook set; serving on %s:%d", settings.webhook_host, settings.webhook_port
+            )
+
+        web_app.on_startup.append(set_webhook)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        self._stopped = asyncio.Event()
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for signal in (signal_module.SIGINT, signal_module.SIGTERM):
+                loop.add_signal_handler(signal, self._stopped.set)
+        try:
+            await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+            await self._stopped.wait()
+        finally:
+            await runner.cleanup()  # the dispatcher's shutdown: scheduler and worker stop
+
+    async def readiness(self) -> dict[str, bool]:
+        """What /readyz reports: the database answers at the newest migration, the delivery
+        worker and the scheduler run."""
+        try:
+            async with self.engine.connect() as connection:
+                current = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+            database, migrated = True, current == migrate.head_revision(self.settings.database_url)
+        except Exception:  # unreachable, or not migrated at all
+            logger.warning("Readiness: the database does not answer", exc_info=True)
+            database = migrated = False
+        return {
+            "database": database,
+            "migrations": migrated,
+            "delivery_worker": self.worker.running,
+            "scheduler": self.scheduler.running,
+        }
+
     async def stop(self) -> None:
+        if self._stopped is not None:  # webhook mode
+            self._stopped.set()
+            return
         await self.dispatcher.stop_polling()
 
     async def close(self) -> None:

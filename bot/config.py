@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -90,6 +91,14 @@ class Settings(DatabaseSettings):
     throttle_period: float = Field(default=5.0, gt=0)
     # Updates handled at once; more wait in line (each uses up to two database connections).
     update_concurrency: int = Field(default=16, ge=1, le=200)
+    # Webhook mode: when WEBHOOK_URL is set (the public HTTPS address Telegram posts to), the
+    # bot calls setWebhook and serves HTTP on WEBHOOK_HOST:WEBHOOK_PORT at WEBHOOK_PATH;
+    # empty: long polling. Telegram sends WEBHOOK_SECRET back with every update.
+    webhook_url: str = ""
+    webhook_secret: SecretStr = SecretStr("")
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_path: str = "/telegram/webhook"
     # Broadcast delivery: Telegram allows about 30 messages per second to different chats.
     broadcast_rate: float = Field(default=30.0, gt=0)
     # Sends in flight at once, so that network latency does not cap the rate; also the most
@@ -155,6 +164,20 @@ class Settings(DatabaseSettings):
         if not value or any(not 1 <= m <= 12 for m in value):
             raise ValueError("месяцы от 1 до 12 через запятую")
         return tuple(sorted(set(value)))
+
+    @model_validator(mode="after")
+    def _webhook(self) -> Settings:
+        if not self.webhook_url:
+            return self
+        if not self.webhook_url.startswith(("https://", "http://")):
+            raise ValueError("WEBHOOK_URL: ожидается адрес вида https://bot.example.org/telegram")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", self.webhook_secret.get_secret_value()):
+            raise ValueError(
+                "WEBHOOK_SECRET: нужен при WEBHOOK_URL, 16–256 символов из A–Z, a–z, 0–9, _ и -"
+            )
+        if not self.webhook_path.startswith("/"):
+            raise ValueError("WEBHOOK_PATH: путь начинается с /, например /telegram/webhook")
+        return self
 
     @model_validator(mode="after")
     def _deadline_after_opening(self) -> Settings:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 
@@ -30,3 +31,8 @@ def downgrade(database_url: str, revision: str) -> None:
 async def upgrade_async(database_url: str, revision: str = "head") -> None:
     # env.py drives its own event loop with asyncio.run, so it must run outside ours.
     await asyncio.to_thread(upgrade, database_url, revision)
+
+
+def head_revision(database_url: str) -> str | None:
+    """The newest migration in the code: what a current database is at."""
+    return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()

@@ -466,6 +466,11 @@ class DeliveryWorker:
         self._recall_cursors.clear()
         logger.info("Delivery worker stopped: %s", self.stats)
 
+    @property
+    def running(self) -> bool:
+        """Started and its loop alive (a crashed loop is not running)."""
+        return self._loop_task is not None and not self._loop_task.done()
+
     def wake(self) -> None:
         """Look for work now instead of at the next poll (after an enqueue, resume, recall)."""
         self._wake.set()

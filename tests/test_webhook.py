@@ -1,0 +1,118 @@
+"""Webhook mode end to end: the real Application serving aiohttp, the fake Bot API posting
+updates to it as Telegram does, the secret token checked, health and readiness probes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from bot.app import Application
+from bot.config import Settings
+from bot.webhook import SECRET_HEADER
+from fakeapi import FakeTelegram, FakeUser
+from tests.helpers import eventually
+from texts import ru
+
+SECRET = "s3cret-Token_for-the-tests"
+PATH = "/telegram/hook"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class WebhookBot:
+    def __init__(self, app: Application, base: str) -> None:
+        self.app = app
+        self.base = base
+
+
+@pytest.fixture
+async def webhook_bot(settings: Settings, fake: FakeTelegram) -> AsyncIterator[WebhookBot]:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    configured = settings.model_copy(
+        update={
+            "webhook_url": f"{base}{PATH}",
+            "webhook_secret": SecretStr(SECRET),
+            "webhook_host": "127.0.0.1",
+            "webhook_port": port,
+            "webhook_path": PATH,
+        }
+    )
+    app = Application.build(configured)
+    task = asyncio.create_task(app.run(handle_signals=False))
+    await eventually(lambda: fake.calls_of("setWebhook"))
+    yield WebhookBot(app, base)
+    await app.stop()
+    await asyncio.wait_for(task, timeout=10)
+    await app.close()
+
+
+async def test_updates_arrive_by_webhook_and_are_answered(
+    fake: FakeTelegram, webhook_bot: WebhookBot, member: FakeUser
+) -> None:
+    [call] = fake.calls_of("setWebhook")
+    assert call.params["url"] == f"{webhook_bot.base}{PATH}"
+    assert call.params["secret_token"] == SECRET
+    assert "message" in call.params["allowed_updates"]
+    await fake.send_message(member, "/start")
+    welcome = await eventually(lambda: fake.last_message(member.id))
+    assert "152-ФЗ" in (welcome.text or "")
+    await fake.click(member, ru.CONSENT_YES)
+    await eventually(lambda: "Согласие получено" in (fake.last_message(member.id).text or ""))
+
+
+async def test_a_missing_or_wrong_secret_is_refused_and_logged_without_it(
+    webhook_bot: WebhookBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    chat = {"id": 1, "type": "private"}
+    update = {"update_id": 999, "message": {"message_id": 1, "date": 0, "chat": chat}}
+    async with aiohttp.ClientSession() as http:
+        for headers in ({}, {SECRET_HEADER: "wrong-secret-of-some-length"}):
+            async with http.post(f"{webhook_bot.base}{PATH}", json=update, headers=headers) as r:
+                assert r.status == 401
+    refused = [
+        r.getMessage() for r in caplog.records if "Webhook request refused" in r.getMessage()
+    ]
+    assert len(refused) == 2
+    assert "no secret" in refused[0] and "a wrong secret" in refused[1]
+    assert SECRET not in caplog.text and "wrong-secret-of-some-length" not in caplog.text
+
+
+async def test_health_and_readiness(webhook_bot: WebhookBot) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{webhook_bot.base}/healthz") as response:
+            assert response.status == 200
+        async with http.get(f"{webhook_bot.base}/readyz") as response:
+            assert response.status == 200
+            body = await response.json()
+        assert body["checks"] == {
+            "database": True,
+            "migrations": True,
+            "delivery_worker": True,
+            "scheduler": True,
+        }
+        # The worker stopped (a crash, a shutdown in progress): not ready, and it says why.
+        await webhook_bot.app.worker.stop()
+        async with http.get(f"{webhook_bot.base}/readyz") as response:
+            assert response.status == 503
+            body = await response.json()
+        assert body["checks"]["delivery_worker"] is False and body["checks"]["database"]
+
+
+async def test_the_fake_refuses_get_updates_while_a_webhook_is_set(
+    fake: FakeTelegram, webhook_bot: WebhookBot
+) -> None:
+    url = f"{fake.base_url}/bot{webhook_bot.app.settings.bot_token.get_secret_value()}/getUpdates"
+    async with aiohttp.ClientSession() as http, http.post(url, json={}) as response:
+        assert response.status == 409
