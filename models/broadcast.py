@@ -19,6 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TimestampMixin, UtcDateTime, str_enum
 
+PREVIEW_LENGTH = 120
+
 
 class BroadcastKind(enum.StrEnum):
     NEWS = "news"
@@ -65,6 +67,8 @@ class Broadcast(TimestampMixin, Base):
     source_message_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     # Composed on the command line: HTML text, delivered with sendMessage.
     text: Mapped[str | None] = mapped_column(Text)
+    # The first words as the admin wrote them (plain text), for the list and the card.
+    preview: Mapped[str | None] = mapped_column(String(PREVIEW_LENGTH))
     audience: Mapped[Audience] = mapped_column(str_enum(Audience, "broadcast_audience"))
     audience_org_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL")

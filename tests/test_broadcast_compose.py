@@ -214,6 +214,12 @@ async def test_recall_deletes_delivered_messages(
     await fake.click(admin, ru.BC_AUDIENCE_ALL)
     await fake.click(admin, ru.BC_SEND_NOW)
     card = await eventually(lambda: _done_card(fake, admin.id))
+    # A second card of the same broadcast, opened from /broadcasts before the recall.
+    await fake.send_message(admin, "/broadcasts")
+    listing = screen(fake, admin.id)
+    await fake.click(admin, button_texts(listing)[0], message_id=listing.message_id)
+    other = screen(fake, admin.id)
+    assert ru.BC_RECALL in button_texts(other)
     await fake.click(admin, ru.BC_RECALL, message_id=card.message_id)
     await fake.click(admin, ru.BC_RECALL_YES)
     await eventually(lambda: not fake.messages(audience["kursk"]))
@@ -223,7 +229,43 @@ async def test_recall_deletes_delivered_messages(
             return set(await session.scalars(select(Delivery.status))) == {DeliveryStatus.RECALLED}
 
     await eventually(all_recalled)
-    assert "Отозвана" in (await eventually(lambda: _recalled_card(fake, admin.id))).text
+    async with running_bot.sessions() as session:
+        delivered = len((await session.scalars(select(Delivery.id))).all())
+    recalled = await eventually(lambda: _recalled_card(fake, admin.id))
+    # Its own state, the sent count kept, Russian plural forms.
+    assert "Статус: отозвана" in (recalled.text or "")
+    assert f"Отправлено: {delivered} из {delivered} (100%)" in (recalled.text or "")
+    people = ru.plural(delivered, "у получателя", "у получателей", "у получателей")
+    assert f"Сообщение удалено {people}" in (recalled.text or "")
+    assert ru.BC_RECALL not in button_texts(recalled)
+    # The other card offered «Отозвать» still: a tap says it was recalled and updates it.
+    await fake.click(admin, ru.BC_RECALL, message_id=other.message_id)
+    assert fake.callback_answers[-1]["text"] == ru.BC_RECALL_ALREADY
+    updated = fake.message(admin.id, other.message_id)
+    assert updated is not None and ru.BC_RECALL not in button_texts(updated)
+    assert "Статус: отозвана" in (updated.text or "")
+    # /broadcasts: the first words, the author, «отозвана».
+    await fake.send_message(admin, "/broadcasts")
+    listing = screen(fake, admin.id).text or ""
+    assert "«Ошибочная новость»" in listing and "Ольга Петрова" in listing
+    assert "отозвана" in listing
+
+
+def test_russian_plural_forms() -> None:
+    forms = ("получателя", "получателей", "получателей")
+    assert [ru.plural(n, *forms) for n in (1, 2, 5, 11, 21, 22, 112, 1001)] == [
+        "1 получателя",
+        "2 получателей",
+        "5 получателей",
+        "11 получателей",
+        "21 получателя",
+        "22 получателей",
+        "112 получателей",
+        "1 001 получателя",
+    ]
+    officers = ("ответственному", "ответственным", "ответственным")
+    assert ru.plural(1, *officers) == "1 ответственному"
+    assert ru.plural(3, *officers) == "3 ответственным"
 
 
 async def test_news_shows_what_a_late_member_missed(
@@ -247,7 +289,9 @@ async def test_news_shows_what_a_late_member_missed(
 
 
 def _recalled_card(fake: FakeTelegram, chat_id: int):  # type: ignore[no-untyped-def]
-    return next((m for m in fake.messages(chat_id) if "Отозвана" in (m.text or "")), None)
+    return next(
+        (m for m in fake.messages(chat_id) if "Статус: отозвана" in (m.text or "")), None
+    )
 
 
 async def _latest(running_bot: RunningBot) -> Broadcast:

@@ -59,7 +59,7 @@ async def test_regional_admin_opens_follows_reminds_extends_and_closes(
     assert ru.MON_NO_OFFICER.strip() in missing
 
     await fake.click(admin, ru.MON_REMIND)
-    assert fake.callback_answers[-1]["text"] == ru.MON_REMINDED.format(count=1)
+    assert fake.callback_answers[-1]["text"] == ru.mon_reminded(1)
     await eventually(lambda: any("Напоминание" in t for t in texts(fake, OFFICER_LATE.id)))
     assert not any("Напоминание" in t for t in texts(fake, OFFICER_DONE.id))
 
@@ -158,7 +158,17 @@ async def test_an_admin_of_two_territories_follows_and_reminds_both(
     assert "Большесолдатская средняя" in (screen(fake, CHAIR.id).text or "")
     await fake.click(CHAIR, ru.BACK)
     await fake.click(CHAIR, ru.MON_REMIND)  # from the table: both territories
-    assert fake.callback_answers[-1]["text"] == ru.MON_REMINDED.format(count=2)
+    assert fake.callback_answers[-1]["text"] == ru.mon_reminded(2)
     for officer in (OFFICER_LATE, other):
         await eventually(lambda o=officer: any("Напоминание" in t for t in texts(fake, o.id)))
     assert not any("Напоминание" in t for t in texts(fake, OFFICER_DONE.id))
+
+
+async def test_monitoring_notices_stay_out_of_the_broadcast_list(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, staff: None
+) -> None:
+    await fake.send_message(admin, "/monitoring")
+    await fake.click(admin, ru.MON_OPEN_NOW)
+    await eventually(lambda: any("Открыт приём" in t for t in texts(fake, OFFICER_LATE.id)))
+    await fake.send_message(admin, "/broadcasts")
+    assert screen(fake, admin.id).text == ru.BC_LIST_EMPTY  # the prompt is the bot's own

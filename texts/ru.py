@@ -294,8 +294,13 @@ BC_PROGRESS_LINES = (
 )
 BC_PROGRESS_RATE = "\nСкорость: {rate} сообщ./с"
 BC_PROGRESS_ETA = "\nОсталось примерно: {eta}"
+BC_RECALL_STATUS = {"recalling": "отзывается", "recalled": "отозвана"}
 BC_RECALLING = "\nОтзыв: удалено {recalled} из {sent}"
-BC_RECALLED = "\nОтозвана: удалено сообщений у {recalled} получателей"
+BC_RECALLED = "\nСообщение удалено {people}"
+BC_RECALL_ALREADY = "Эта рассылка уже отозвана."
+BC_ABOUT = "«{preview}»\nАвтор: {author}"
+BC_AUTHOR_CLI = "командная строка"
+BC_AUTHOR_BOT = "бот (мониторинг)"
 BC_PAUSE = "⏸ Пауза"
 BC_RESUME = "▶️ Продолжить"
 BC_STOP = "✖️ Отменить"
@@ -315,7 +320,7 @@ BC_ALREADY_FINISHED = "Рассылка уже завершена."
 BC_LIST_TITLE = "<b>Последние рассылки</b>"
 BC_LIST_EMPTY = "Рассылок ещё не было. Новая рассылка — /broadcast"
 BC_LIST_ITEM = (
-    "№{id} · {date} · {kind} · {status}\n{topics}\n"
+    "№{id} · {date} · {kind} · {status} · {author}\n{preview}{topics}\n"
     "отправлено {sent} из {total}, заблокировали {blocked}, ошибки {failed}"
 )
 BC_OPEN = "№{id}"
@@ -454,7 +459,7 @@ MON_NO_OFFICER = " (нет ответственного)"
 MON_REMIND = "⏰ Напомнить не отправившим"
 MON_EXTEND = "➕ Продлить на 7 дней"
 MON_CLOSE = "⛔ Закрыть приём"
-MON_REMINDED = "Напоминание отправляется: получателей {count}."
+MON_REMINDED = "Напоминание отправляется {officers}."
 MON_EXTENDED = "Срок продлён до {deadline}."
 MON_CLOSED_NOW = "Приём ответов закрыт."
 MON_OPENED = "Мониторинг открыт, ответственные получат приглашение."
@@ -595,3 +600,22 @@ ERROR = "Что-то пошло не так. Попробуйте ещё раз 
 def h(value: object) -> str:
     """Escape anything that came from people or files before it goes into HTML."""
     return escape(str(value), quote=False)
+
+
+def plural(count: int, one: str, few: str, many: str) -> str:
+    """«1 получателя», «3 получателей», «11 получателей»: the number with the form Russian
+    grammar wants for it (one: 1, 21, 101…; few: 2–4, 22–24…; many: the rest, 11–14 too).
+    Pass the three forms in the case the sentence needs."""
+    tens, units = count % 100, count % 10
+    if units == 1 and tens != 11:
+        form = one
+    elif 2 <= units <= 4 and not 12 <= tens <= 14:
+        form = few
+    else:
+        form = many
+    return f"{count:,} {form}".replace(",", " ")
+
+
+def mon_reminded(count: int) -> str:
+    officers = plural(count, "ответственному", "ответственным", "ответственным")
+    return MON_REMINDED.format(officers=officers)

@@ -88,7 +88,13 @@ async def on_source_message(message: Message, session: AsyncSession, state: FSMC
                 session, draft, message.chat.id, [*draft.source_message_ids, message.message_id]
             )
             return
-        await compose.set_source(session, draft, message.chat.id, [message.message_id])
+        await compose.set_source(
+            session,
+            draft,
+            message.chat.id,
+            [message.message_id],
+            message.text or message.caption or "",
+        )
         await state.update_data(album=album)
     text, markup = views.choose_kind(draft.id)
     await message.answer(text, reply_markup=markup)

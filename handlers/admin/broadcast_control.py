@@ -28,9 +28,7 @@ async def cmd_broadcasts(
         snapshot = await outbox.stats(session, broadcast.id)
         titles = await compose.topic_titles(session, broadcast.id)
         moment = broadcast.started_at or broadcast.scheduled_at or broadcast.created_at
-        items.append(
-            (broadcast, snapshot, titles, moment.astimezone(settings.tz).strftime("%d.%m %H:%M"))
-        )
+        items.append((snapshot, titles, moment.astimezone(settings.tz).strftime("%d.%m %H:%M")))
     text, markup = views.broadcast_list(items)
     await message.answer(text, reply_markup=markup)
 
@@ -52,6 +50,11 @@ async def on_control(
         await callback.answer()
         text, markup = views.render_progress(await outbox.stats(session, broadcast.id))
         await send(callback, text, markup)
+        return
+    if action in (BcControl.RECALL, BcControl.RECALL_YES) and broadcast.recall_status is not None:
+        # Another card of the same broadcast (or a second tap): said, and this card updated.
+        await callback.answer(ru.BC_RECALL_ALREADY, show_alert=True)
+        await show(callback, *views.render_progress(await outbox.stats(session, broadcast.id)))
         return
     if action is BcControl.RECALL:
         await callback.answer()

@@ -261,36 +261,54 @@ def _controls(snapshot: ProgressSnapshot) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(inline_keyboard=[row])
 
 
+def _status(snapshot: ProgressSnapshot, scheduled: str = "") -> str:
+    """A recalled broadcast is «отозвана», whatever its sending ended as."""
+    if snapshot.recall_status is not None:
+        return ru.BC_RECALL_STATUS[snapshot.recall_status]
+    return ru.BC_STATUS[snapshot.status].format(when=scheduled).strip()
+
+
+def _author(snapshot: ProgressSnapshot) -> str:
+    if snapshot.automatic:
+        return ru.BC_AUTHOR_BOT
+    return h(snapshot.author) if snapshot.author else ru.BC_AUTHOR_CLI
+
+
 def progress_text(snapshot: ProgressSnapshot, scheduled: str = "") -> str:
-    done = snapshot.sent + snapshot.blocked + snapshot.failed
+    # Recalled copies were delivered first: they still count as sent.
+    delivered = snapshot.sent + snapshot.recalled
+    done = delivered + snapshot.blocked + snapshot.failed
     percent = int(100 * done / snapshot.total) if snapshot.total else 100
-    status = ru.BC_STATUS[snapshot.status].format(when=scheduled)
-    text = "\n".join(
-        [
-            ru.BC_PROGRESS_TITLE.format(
-                id=snapshot.broadcast_id, kind=ru.BC_KIND_TITLES[snapshot.kind]
-            ),
-            ru.BC_PROGRESS_LINES.format(
-                status=status,
-                sent=_number(snapshot.sent),
-                total=_number(snapshot.total),
-                percent=percent,
-                blocked=_number(snapshot.blocked),
-                failed=_number(snapshot.failed),
-            ),
-        ]
+    lines = [
+        ru.BC_PROGRESS_TITLE.format(
+            id=snapshot.broadcast_id, kind=ru.BC_KIND_TITLES[snapshot.kind]
+        )
+    ]
+    if snapshot.preview:
+        lines.append(ru.BC_ABOUT.format(preview=h(snapshot.preview), author=_author(snapshot)))
+    lines.append(
+        ru.BC_PROGRESS_LINES.format(
+            status=_status(snapshot, scheduled),
+            sent=_number(delivered),
+            total=_number(snapshot.total),
+            percent=percent,
+            blocked=_number(snapshot.blocked),
+            failed=_number(snapshot.failed),
+        )
     )
-    if snapshot.status is BroadcastStatus.SENDING:
+    text = "\n".join(lines)
+    if snapshot.status is BroadcastStatus.SENDING and snapshot.recall_status is None:
         if snapshot.rate:
             text += ru.BC_PROGRESS_RATE.format(rate=f"{snapshot.rate:.1f}".replace(".", ","))
         if snapshot.eta_seconds is not None:
             text += ru.BC_PROGRESS_ETA.format(eta=_duration(snapshot.eta_seconds))
     if snapshot.recall_status is RecallStatus.RECALLING:
         text += ru.BC_RECALLING.format(
-            recalled=_number(snapshot.recalled), sent=_number(snapshot.sent + snapshot.recalled)
+            recalled=_number(snapshot.recalled), sent=_number(delivered)
         )
     elif snapshot.recall_status is RecallStatus.RECALLED:
-        text += ru.BC_RECALLED.format(recalled=_number(snapshot.recalled))
+        people = ru.plural(snapshot.recalled, "у получателя", "у получателей", "у получателей")
+        text += ru.BC_RECALLED.format(people=people)
     return text
 
 
@@ -299,20 +317,22 @@ def render_progress(snapshot: ProgressSnapshot) -> Screen:
     return progress_text(snapshot), _controls(snapshot)
 
 
-def broadcast_list(items: Sequence[tuple[Broadcast, ProgressSnapshot, list[str], str]]) -> Screen:
+def broadcast_list(items: Sequence[tuple[ProgressSnapshot, list[str], str]]) -> Screen:
     if not items:
         return ru.BC_LIST_EMPTY, None
     blocks = [ru.BC_LIST_TITLE]
     buttons = []
-    for broadcast, snapshot, titles, date in items:
+    for snapshot, titles, date in items:
         blocks.append(
             ru.BC_LIST_ITEM.format(
-                id=broadcast.id,
+                id=snapshot.broadcast_id,
                 date=date,
-                kind=ru.BC_KIND_TITLES[broadcast.kind],
-                status=ru.BC_STATUS[broadcast.status].format(when="").strip(),
+                kind=ru.BC_KIND_TITLES[snapshot.kind],
+                status=_status(snapshot),
+                author=_author(snapshot),
+                preview=f"«{h(snapshot.preview)}»\n" if snapshot.preview else "",
                 topics=h(", ".join(titles)),
-                sent=_number(snapshot.sent),
+                sent=_number(snapshot.sent + snapshot.recalled),
                 total=_number(snapshot.total),
                 blocked=_number(snapshot.blocked),
                 failed=_number(snapshot.failed),
@@ -320,8 +340,8 @@ def broadcast_list(items: Sequence[tuple[Broadcast, ProgressSnapshot, list[str],
         )
         buttons.append(
             _b(
-                ru.BC_OPEN.format(id=broadcast.id),
-                BcControlCB(action=BcControl.OPEN, broadcast=broadcast.id),
+                ru.BC_OPEN.format(id=snapshot.broadcast_id),
+                BcControlCB(action=BcControl.OPEN, broadcast=snapshot.broadcast_id),
             )
         )
     rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]

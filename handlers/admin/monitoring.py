@@ -210,7 +210,7 @@ async def on_monitoring_button(
         for territory in targets:
             count += await campaigns.remind_now(session, campaign, schedule, now, territory, actor)
         delivery_worker.wake()
-        await callback.answer(ru.MON_REMINDED.format(count=count), show_alert=True)
+        await callback.answer(ru.mon_reminded(count), show_alert=True)
         return
     if action in (MonAction.EXTEND, MonAction.CLOSE):
         if not roles.regional_admin:

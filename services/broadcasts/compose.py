@@ -22,6 +22,7 @@ from models import (
 )
 from services import audit
 from services.broadcasts import audience
+from services.broadcasts.preview import first_words
 from services.people import Roles
 
 # The topic a kind starts with; the admin can change the choice.
@@ -66,11 +67,18 @@ async def get_draft(
 
 
 async def set_source(
-    session: AsyncSession, draft: Broadcast, chat_id: int, message_ids: list[int]
+    session: AsyncSession,
+    draft: Broadcast,
+    chat_id: int,
+    message_ids: list[int],
+    text: str | None = None,
 ) -> None:
-    """The admin's message(s) that members will get a copy of."""
+    """The admin's message(s) that members will get a copy of; `text` (or caption) of the
+    first one gives the broadcast's first words."""
     draft.source_chat_id = chat_id
     draft.source_message_ids = list(message_ids)
+    if text is not None:
+        draft.preview = first_words(text)
     await session.commit()
 
 
@@ -185,8 +193,12 @@ async def manageable(session: AsyncSession, broadcast_id: int, roles: Roles) -> 
 
 
 async def recent(session: AsyncSession, roles: Roles, limit: int = 10) -> list[Broadcast]:
-    """The latest confirmed broadcasts this admin may see, newest first."""
-    query = select(Broadcast).where(Broadcast.status != BroadcastStatus.DRAFT)
+    """The latest confirmed broadcasts this admin may see, newest first (not the monitoring
+    notices: those are listed in /monitoring's own terms)."""
+    # Monitoring notices (prompts, reminders, escalations) are the bot's own, not news.
+    query = select(Broadcast).where(
+        Broadcast.status != BroadcastStatus.DRAFT, Broadcast.campaign_id.is_(None)
+    )
     if not roles.regional_admin:
         query = query.where(Broadcast.territory_id.in_(roles.territories))
     return list(await session.scalars(query.order_by(Broadcast.id.desc()).limit(limit)))

@@ -45,6 +45,7 @@ from models import (
 )
 from services import audit
 from services.broadcasts import audience
+from services.broadcasts.preview import first_words
 from services.broadcasts.progress import ProgressSnapshot, snapshot
 
 TEXT_LIMIT = 4096
@@ -153,6 +154,7 @@ async def create_text_broadcast(
         kind=BroadcastKind.ALERT if alert else BroadcastKind.NEWS,
         status=BroadcastStatus.DRAFT,
         text=text,
+        preview=first_words(text, markup=True),
         source_message_ids=[],
         audience=target.audience,
         audience_org_id=target.org_id,
@@ -375,7 +377,15 @@ async def stats(session: AsyncSession, broadcast_id: int) -> ProgressSnapshot:
         .where(Delivery.broadcast_id == broadcast_id)
         .group_by(Delivery.status)
     )
-    return snapshot(broadcast, {status: int(n) for status, n in rows}, utcnow())
+    counts = {status: int(n) for status, n in rows}
+    author = None
+    if broadcast.author_telegram_id is not None:
+        person = await session.scalar(
+            select(Person).where(Person.telegram_id == broadcast.author_telegram_id)
+        )
+        if person is not None:
+            author = " ".join(filter(None, [person.first_name, person.last_name]))
+    return snapshot(broadcast, counts, utcnow(), author)
 
 
 async def _switch(

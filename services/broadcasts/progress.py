@@ -36,6 +36,9 @@ class ProgressSnapshot:
     eta_seconds: float | None  # None unless sending at a known pace
     started_at: datetime | None
     finished_at: datetime | None
+    preview: str | None = None  # the first words
+    author: str | None = None  # the admin's name; None: the command line or the bot itself
+    automatic: bool = False  # a monitoring notice, sent by the bot itself
 
     @property
     def done(self) -> int:
@@ -50,7 +53,10 @@ ProgressRenderer: TypeAlias = Callable[
 
 
 def snapshot(
-    broadcast: Broadcast, counts: Mapping[DeliveryStatus, int], now: datetime
+    broadcast: Broadcast,
+    counts: Mapping[DeliveryStatus, int],
+    now: datetime,
+    author: str | None = None,
 ) -> ProgressSnapshot:
     """Build the snapshot from the broadcast row and its per-status delivery counts."""
     sent = counts.get(DeliveryStatus.SENT, 0)
@@ -78,4 +84,7 @@ def snapshot(
         eta_seconds=pending / rate if sending and rate > 0 else None,
         started_at=broadcast.started_at,
         finished_at=broadcast.finished_at,
+        preview=broadcast.preview,
+        author=author,
+        automatic=broadcast.campaign_id is not None,
     )

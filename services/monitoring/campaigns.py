@@ -35,6 +35,7 @@ from models import (
 )
 from services import audit, orgs
 from services.broadcasts import outbox
+from services.broadcasts.preview import first_words
 from services.monitoring import versions
 from services.monitoring.schedule import Schedule, quarter_of
 from services.unique import first_writer_wins
@@ -327,6 +328,7 @@ def _text_broadcast(campaign: Campaign, text: str, audience: Audience) -> Broadc
         kind=BroadcastKind.NEWS,
         status=BroadcastStatus.SCHEDULED,
         text=text,
+        preview=first_words(text, markup=True),
         source_message_ids=[],
         audience=audience,
         campaign_id=campaign.id,
