@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import migrate
+from bot import backup, migrate
 from bot.config import DatabaseSettings, Settings, describe_settings_error
 from bot.db import create_engine, create_session_factory
 from bot.logs import setup_logging
@@ -69,6 +69,15 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--territory", metavar="CODE", help="код территориальной организации")
     report.add_argument(
         "--out", type=Path, default=Path("."), metavar="DIR", help="папка для файлов"
+    )
+    backup_cmd = commands.add_parser(
+        "backup", help="резервная копия базы SQLite (можно при работающем боте)"
+    )
+    backup_cmd.add_argument("file", type=Path)
+    restore_cmd = commands.add_parser("restore", help="восстановить базу SQLite из копии")
+    restore_cmd.add_argument("file", type=Path)
+    restore_cmd.add_argument(
+        "--force", action="store_true", help="заменить базу, в которой уже есть данные"
     )
     audit_cmd = commands.add_parser(
         "audit",
@@ -205,6 +214,21 @@ def _audit_job(
     return job
 
 
+def _backup_or_restore(command: str, args: argparse.Namespace, settings: DatabaseSettings) -> int:
+    try:
+        if command == "backup":
+            copied = backup.backup(settings.database_url, args.file)
+            print(f"Резервная копия записана в {copied.path} ({copied.pages} страниц).")
+        else:
+            copied = backup.restore(settings.database_url, args.file, force=args.force)
+            migrate.upgrade(settings.database_url)
+            print(f"База {copied.path} восстановлена из {args.file}; миграции применены.")
+    except backup.BackupError as error:
+        print(error, file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
@@ -228,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_with_session(settings, _broadcast_job(args), args.text_file))
     if command == "report":
         return asyncio.run(_with_session(settings, _report_job(args, settings), args.out))
+    if command in ("backup", "restore"):
+        return _backup_or_restore(command, args, settings)
     if command == "audit":
         day = parse_day(args.since)
         if day is None:
