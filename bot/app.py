@@ -24,10 +24,11 @@ from bot import migrate
 from bot.api_session import ApiSession
 from bot.config import Settings
 from bot.db import create_engine, create_session_factory
+from bot.metrics import Metrics
 from bot.middlewares import DbSessionMiddleware, PersonMiddleware, ThrottleMiddleware
 from bot.scheduler import create_scheduler
 from bot.storage import DatabaseStorage
-from bot.webhook import BoundedRequestHandler, add_health_routes
+from bot.webhook import BoundedRequestHandler, add_health_routes, add_metrics_route
 from handlers import build_root_router
 from handlers.admin.broadcast_views import render_progress as render_progress_card
 from handlers.menus import set_commands
@@ -119,6 +120,7 @@ class Application:
     dispatcher: Dispatcher
     worker: DeliveryWorker
     scheduler: AsyncIOScheduler
+    metrics: Metrics
     _stopped: asyncio.Event | None = field(default=None, init=False)  # webhook mode
 
     @classmethod
@@ -133,6 +135,9 @@ class Application:
         dispatcher = create_dispatcher(settings, session_factory)
         worker = DeliveryWorker.from_settings(bot, session_factory, settings, render_progress)
         scheduler, sweep_at_startup = create_scheduler(settings, session_factory, worker)
+        metrics = Metrics(worker, session_factory)
+        dispatcher.message.middleware(metrics.middleware())
+        dispatcher.callback_query.middleware(metrics.middleware())
         # The worker and the scheduler live as long as polling does; handlers get the worker
         # to `wake()` it.
         dispatcher["delivery_worker"] = worker
@@ -150,22 +155,35 @@ class Application:
             dispatcher=dispatcher,
             worker=worker,
             scheduler=scheduler,
+            metrics=metrics,
         )
 
     async def run_polling(
         self, *, handle_signals: bool = True, handle_as_tasks: bool = True
     ) -> None:
-        """Long polling until stopped (SIGINT/SIGTERM, or `stop()`)."""
+        """Long polling until stopped (SIGINT/SIGTERM, or `stop()`); /metrics, /healthz and
+        /readyz on METRICS_PORT when it is set."""
         settle_heap()
-        await self.dispatcher.start_polling(
-            self.bot,
-            handle_signals=handle_signals,
-            handle_as_tasks=handle_as_tasks,
-            # Bounded: a burst of updates (700 officers at the deadline) queues here instead of
-            # exhausting the connection pool, where waits would end in errors.
-            tasks_concurrency_limit=self.settings.update_concurrency,
-            close_bot_session=False,
-        )
+        probes = None
+        if self.settings.metrics_port:
+            probes = await self._serve(
+                self._with_probes(web.Application()),
+                self.settings.metrics_host,
+                self.settings.metrics_port,
+            )
+        try:
+            await self.dispatcher.start_polling(
+                self.bot,
+                handle_signals=handle_signals,
+                handle_as_tasks=handle_as_tasks,
+                # Bounded: a burst of updates (700 officers at the deadline) queues here
+                # instead of exhausting the connection pool, where waits would end in errors.
+                tasks_concurrency_limit=self.settings.update_concurrency,
+                close_bot_session=False,
+            )
+        finally:
+            if probes is not None:
+                await probes.cleanup()
 
     async def run(self, *, handle_signals: bool = True) -> None:
         """Webhook mode when WEBHOOK_URL is set, long polling otherwise."""
@@ -175,18 +193,17 @@ class Application:
             await self.run_polling(handle_signals=handle_signals)
 
     async def run_webhook(self, *, handle_signals: bool = True) -> None:
-        """Serve Telegram's webhook (and /healthz, /readyz) until stopped; setWebhook at
-        start-up, after the worker, the start-up sweep and the scheduler have started."""
+        """Serve Telegram's webhook (and the probes) until stopped; setWebhook at start-up,
+        after the worker, the start-up sweep and the scheduler have started."""
         settle_heap()
         settings = self.settings
-        web_app = web.Application()
+        web_app = self._with_probes(web.Application())
         BoundedRequestHandler(
             self.dispatcher,
             self.bot,
             secret_token=settings.webhook_secret.get_secret_value(),
             concurrency=settings.update_concurrency,
         ).register(web_app, path=settings.webhook_path)
-        add_health_routes(web_app, self.readiness)
         setup_application(web_app, self.dispatcher, bot=self.bot)
 
         async def set_webhook(_app: web.Application) -> None:
@@ -195,23 +212,36 @@ class Application:
                 secret_token=settings.webhook_secret.get_secret_value(),
                 allowed_updates=self.dispatcher.resolve_used_update_types(),
             )
-            logger.info(
-                "Webhook set; serving on %s:%d", settings.webhook_host, settings.webhook_port
-            )
+            where = f"{settings.webhook_host}:{settings.webhook_port}"
+            logger.info("Webhook set; serving on %s", where)
 
         web_app.on_startup.append(set_webhook)
-        runner = web.AppRunner(web_app, access_log=None)
-        await runner.setup()
         self._stopped = asyncio.Event()
         if handle_signals:
             loop = asyncio.get_running_loop()
             for signal in (signal_module.SIGINT, signal_module.SIGTERM):
                 loop.add_signal_handler(signal, self._stopped.set)
+        runner = await self._serve(web_app, settings.webhook_host, settings.webhook_port)
         try:
-            await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
             await self._stopped.wait()
         finally:
             await runner.cleanup()  # the dispatcher's shutdown: scheduler and worker stop
+
+    def _with_probes(self, web_app: web.Application) -> web.Application:
+        add_health_routes(web_app, self.readiness)
+        add_metrics_route(web_app, self.metrics.render)
+        return web_app
+
+    @staticmethod
+    async def _serve(web_app: web.Application, host: str, port: int) -> web.AppRunner:
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        return runner
 
     async def readiness(self) -> dict[str, bool]:
         """What /readyz reports: the database answers at the newest migration, the delivery

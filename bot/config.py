@@ -99,6 +99,10 @@ class Settings(DatabaseSettings):
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_path: str = "/telegram/webhook"
+    # /metrics (Prometheus), /healthz and /readyz in polling mode on this port (0: off); in
+    # webhook mode they are served beside the webhook.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "0.0.0.0"
     # Broadcast delivery: Telegram allows about 30 messages per second to different chats.
     broadcast_rate: float = Field(default=30.0, gt=0)
     # Sends in flight at once, so that network latency does not cap the rate; also the most

@@ -1,5 +1,6 @@
 """Webhook mode: aiogram's own aiohttp request handler behind the secret token, bounded like
-polling, with `/healthz` (the process answers) and `/readyz` (it can do its work).
+polling, with `/healthz` (the process answers), `/readyz` (it can do its work) and `/metrics`
+(which polling serves on METRICS_PORT too).
 
 Telegram gets its answer at once (aiogram's background handling); the updates themselves are
 handled at most UPDATE_CONCURRENCY at a time, the bound polling has, so a burst waits in line
@@ -22,6 +23,8 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 Checks = Callable[[], Awaitable[dict[str, bool]]]
 
@@ -55,6 +58,13 @@ class BoundedRequestHandler(SimpleRequestHandler):
 
     async def close(self) -> None:
         """The Application closes the bot's session itself, after the dispatcher's shutdown."""
+
+
+def add_metrics_route(app: web.Application, render: Callable[[], Awaitable[bytes]]) -> None:
+    async def metrics(_request: web.Request) -> web.Response:
+        return web.Response(body=await render(), headers={"Content-Type": METRICS_CONTENT_TYPE})
+
+    app.router.add_get(METRICS_PATH, metrics)
 
 
 def add_health_routes(app: web.Application, checks: Checks) -> None:

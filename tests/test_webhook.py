@@ -116,3 +116,56 @@ async def test_the_fake_refuses_get_updates_while_a_webhook_is_set(
     url = f"{fake.base_url}/bot{webhook_bot.app.settings.bot_token.get_secret_value()}/getUpdates"
     async with aiohttp.ClientSession() as http, http.post(url, json={}) as response:
         assert response.status == 409
+
+
+async def _metrics(base: str) -> str:
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        return await response.text()
+
+
+async def test_metrics_count_updates_by_handler_and_deliveries(
+    fake: FakeTelegram, webhook_bot: WebhookBot, member: FakeUser
+) -> None:
+    await fake.send_message(member, "/start")
+    await eventually(lambda: fake.last_message(member.id))
+    text = await eventually(
+        lambda: _metrics_with(webhook_bot.base, 'handler="handlers.member.start.cmd_start"')
+    )
+    assert (
+        'profinform_updates_total{handler="handlers.member.start.cmd_start",type="message"} 1.0'
+        in text
+    )
+    assert "profinform_update_seconds_bucket" in text
+    assert 'profinform_messages_total{outcome="sent"} 0.0' in text
+    assert "profinform_rate_limited_total 0.0" in text
+    assert "profinform_delivery_worker_up 1.0" in text
+    assert "Мария" not in text and "m_ivanova" not in text  # no names, no texts
+
+
+async def _metrics_with(base: str, needle: str) -> str | None:
+    text = await _metrics(base)
+    return text if needle in text else None
+
+
+async def test_polling_serves_metrics_and_probes_on_metrics_port(
+    settings: Settings, fake: FakeTelegram, member: FakeUser
+) -> None:
+    from tests.conftest import RunningBot
+
+    port = _free_port()
+    bot = RunningBot(
+        settings.model_copy(update={"metrics_port": port, "metrics_host": "127.0.0.1"})
+    )
+    await bot.start()
+    try:
+        await fake.send_message(member, "/help")
+        base = f"http://127.0.0.1:{port}"
+        text = await _metrics(base)
+        assert 'handler="handlers.member.help.cmd_help"' in text
+        assert "profinform_outbox_pending" in text or "# HELP profinform_outbox_pending" in text
+        async with aiohttp.ClientSession() as http, http.get(f"{base}/readyz") as response:
+            assert response.status == 200
+    finally:
+        await bot.stop()

@@ -105,6 +105,7 @@ class WorkerStats:
     failed: int = 0
     retried: int = 0
     rate_limited: int = 0  # 429 answers
+    paused_seconds: float = 0.0  # retry_after summed over them
     recalled: int = 0
 
 
@@ -637,6 +638,7 @@ class DeliveryWorker:
     def _pause(self, error: TelegramRetryAfter | TelegramUnauthorizedError) -> None:
         if isinstance(error, TelegramRetryAfter):
             self.stats.rate_limited += 1
+            self.stats.paused_seconds += error.retry_after
             self.limiter.pause_for(error.retry_after)
             logger.warning(
                 "Telegram asked to wait %d s (429); every send waits", error.retry_after
