@@ -14,9 +14,12 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -25,7 +28,12 @@ from bot.api_session import ApiSession
 from bot.config import Settings
 from bot.db import create_engine, create_session_factory
 from bot.metrics import Metrics
-from bot.middlewares import DbSessionMiddleware, PersonMiddleware, ThrottleMiddleware
+from bot.middlewares import (
+    REDIS_PREFIX,
+    DbSessionMiddleware,
+    PersonMiddleware,
+    ThrottleMiddleware,
+)
 from bot.scheduler import create_scheduler
 from bot.storage import DatabaseStorage
 from bot.webhook import BoundedRequestHandler, add_health_routes, add_metrics_route
@@ -55,15 +63,19 @@ def create_bot(settings: Settings) -> Bot:
 def create_dispatcher(
     settings: Settings, session_factory: async_sessionmaker[AsyncSession]
 ) -> Dispatcher:
-    dp = Dispatcher(
-        storage=DatabaseStorage(session_factory),
-        settings=settings,
-        session_factory=session_factory,
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    # With Redis every replica sees one conversation state; without it, our own table (and
+    # this process's cache of it, exact while it is the only process of the bot).
+    storage: BaseStorage = (
+        RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix=f"{REDIS_PREFIX}:fsm"))
+        if redis is not None
+        else DatabaseStorage(session_factory)
     )
+    dp = Dispatcher(storage=storage, settings=settings, session_factory=session_factory)
     # Order matters: drop floods before touching the database, then open the session,
     # then load the person with it.
     dp.update.outer_middleware(
-        ThrottleMiddleware(settings.throttle_rate, settings.throttle_period)
+        ThrottleMiddleware(settings.throttle_rate, settings.throttle_period, redis=redis)
     )
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(PersonMiddleware(settings.admin_ids))
@@ -267,5 +279,6 @@ class Application:
         await self.dispatcher.stop_polling()
 
     async def close(self) -> None:
+        await self.dispatcher.storage.close()
         await self.bot.session.close()
         await self.engine.dispose()

@@ -99,6 +99,9 @@ class Settings(DatabaseSettings):
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_path: str = "/telegram/webhook"
+    # Redis (redis://host:6379/0): FSM state in aiogram's RedisStorage and the flood guard's
+    # counts, shared by every replica; empty: in the database and in this process.
+    redis_url: str = ""
     # /metrics (Prometheus), /healthz and /readyz in polling mode on this port (0: off); in
     # webhook mode they are served beside the webhook.
     metrics_port: int = Field(default=0, ge=0, le=65535)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -9,6 +11,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update, User
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services import audit, people
@@ -18,14 +21,25 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class ThrottleMiddleware(BaseMiddleware):
-    """Drops a user's updates beyond `rate` per `period` seconds and says so once per burst."""
+    """Drops a user's updates beyond `rate` per `period` seconds and says so once per burst.
 
-    def __init__(self, rate: int, period: float, clock: Callable[[], float] = time.monotonic):
+    The counts live in this process, or in Redis (`redis` given) so that several replicas
+    share one limit per person."""
+
+    def __init__(
+        self,
+        rate: int,
+        period: float,
+        clock: Callable[[], float] = time.monotonic,
+        redis: Redis | None = None,
+    ):
         self.rate = rate
         self.period = period
         self._clock = clock
         self._hits: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
+        self._redis = redis
+        self._script = redis.register_script(_REDIS_THROTTLE) if redis is not None else None
 
     def _allow(self, user_id: int) -> bool:
         now = self._clock()
@@ -44,15 +58,55 @@ class ThrottleMiddleware(BaseMiddleware):
             self._hits.pop(user_id, None)
             self._warned.pop(user_id, None)
 
+    async def _verdict(self, user_id: int) -> Verdict:
+        if self._script is not None:
+            keys = [f"{REDIS_PREFIX}:throttle:{user_id}", f"{REDIS_PREFIX}:throttled:{user_id}"]
+            args: list[int | float | str] = [self.rate, self.period, secrets.token_hex(6)]
+            return Verdict(int(await self._script(keys=keys, args=args)))
+        if self._allow(user_id):
+            return Verdict.ALLOW
+        now = self._clock()
+        if now - self._warned.get(user_id, -self.period) >= self.period:
+            self._warned[user_id] = now
+            return Verdict.WARN
+        return Verdict.DROP
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        if user is None or self._allow(user.id):
+        if user is None:
             return await handler(event, data)
-        now = self._clock()
-        if now - self._warned.get(user.id, -self.period) >= self.period:
-            self._warned[user.id] = now
+        verdict = await self._verdict(user.id)
+        if verdict is Verdict.ALLOW:
+            return await handler(event, data)
+        if verdict is Verdict.WARN:
             await _tell_throttled(data["bot"], event, user.id)
         return None
+
+
+class Verdict(enum.IntEnum):
+    DROP = 0
+    ALLOW = 1
+    WARN = 2  # dropped, and the first of its burst: the person is told
+
+
+REDIS_PREFIX = "profinform"
+# A sliding window per person in a sorted set, on Redis's own clock (replicas' clocks differ);
+# the «said once» mark expires with the window.
+_REDIS_THROTTLE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local period = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  if redis.call('SET', KEYS[2], '1', 'NX', 'PX', math.ceil(period * 1000)) then
+    return 2
+  end
+  return 0
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(period * 1000))
+return 1
+"""
 
 
 async def _tell_throttled(bot: Bot, event: TelegramObject, user_id: int) -> None:

@@ -33,7 +33,11 @@ SAMPLE_ORGS = Path(__file__).resolve().parent.parent / "samples" / "kursk_orgs.c
 
 def pytest_report_header() -> str:
     url = os.environ.get("TEST_DATABASE_URL")
-    return f"database: {url.split('@')[-1] if url else 'SQLite (a fresh file per test)'}"
+    redis = os.environ.get("TEST_REDIS_URL")
+    return (
+        f"database: {url.split('@')[-1] if url else 'SQLite (a fresh file per test)'}; "
+        f"FSM and flood guard: {'Redis ' + redis if redis else 'database and process'}"
+    )
 
 
 async def _reset_postgres(url: str) -> None:
@@ -81,7 +85,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-def settings(migrated_url: str, fake: FakeTelegram) -> Settings:
+def settings(migrated_url: str, fake: FakeTelegram, redis_url: str) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         bot_token=TOKEN,  # type: ignore[arg-type]
@@ -90,7 +94,22 @@ def settings(migrated_url: str, fake: FakeTelegram) -> Settings:
         telegram_api_url=fake.base_url,
         # A test clicks far faster than a person: the flood guard's own test floods past this.
         throttle_rate=60,
+        redis_url=redis_url,
     )
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    """TEST_REDIS_URL (emptied for the test): FSM state and the flood guard in Redis; unset:
+    in the database and in process."""
+    url = os.environ.get("TEST_REDIS_URL", "")
+    if url:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(url)
+        await client.flushdb()
+        await client.aclose()
+    return url
 
 
 class RunningBot:
