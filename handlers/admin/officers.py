@@ -126,7 +126,7 @@ async def _offer_by_name(
     message: Message, session: AsyncSession, roles: Roles, query: str
 ) -> None:
     """`/invite гимназия 4`: the admin's organisations matching the words, to pick one."""
-    found, _ = await orgs.search(session, query, limit=50)
+    found, _ = await orgs.search(session, query, limit=10_000)  # the directory, then scoped
     allowed = [org for org in found if invites.in_scope(org, _scope(roles))][: keyboards.PAGE_SIZE]
     if not allowed:
         await message.answer(ru.INVITE_NOTHING_FOUND.format(query=screens.echo(query)))
