@@ -61,6 +61,7 @@ class SqliteWriterQueue:
     def install(self, engine: AsyncEngine) -> None:
         event.listen(engine.sync_engine, "before_cursor_execute", self._before_execute)
         event.listen(engine.sync_engine.pool, "checkin", self._on_checkin)
+        event.listen(engine.sync_engine.pool, "invalidate", self._on_invalidate)
 
     def _before_execute(
         self,
@@ -86,6 +87,22 @@ class SqliteWriterQueue:
             return
         conn.info["writer"] = True
         self._owner = task
+
+    @staticmethod
+    def _on_invalidate(dbapi_connection: Any, _record: ConnectionPoolEntry, _exc: Any) -> None:
+        """A task cancelled inside a write statement (a timeout, a shutdown) gets its
+        connection invalidated, not rolled back: the pool only closes it, and aiosqlite's
+        close of a connection whose worker thread is still busy may never reach SQLite. The
+        open write transaction then kept SQLite's file lock, and every other connection of the
+        process failed with «database is locked» after the busy timeout (the flaky delivery
+        crash test). Rolling back first gives the file lock back whatever the close does."""
+        if dbapi_connection is None:
+            return
+        try:
+            dbapi_connection.rollback()
+        except Exception as error:  # the connection is going away: nothing else to do
+            log.warning("SQLite write queue: rollback of an invalidated connection failed: %s",
+                        type(error).__name__)
 
     def _on_checkin(self, _dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         if record.info.pop("writer", False):

@@ -4,10 +4,11 @@ write-through cache."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -106,3 +107,40 @@ async def test_fsm_storage_evicts_old_entries_and_reads_them_back(
     assert [await storage.get_data(key(u)) for u in (1, 2, 3)] == [{"n": 1}, {"n": 2}, {"n": 3}]
     await storage.set_data(key(1), {"n": 10})  # evicted: read back from the table, then changed
     assert await DatabaseStorage(session_factory).get_data(key(1)) == {"n": 10}
+
+
+async def test_a_writer_killed_mid_statement_leaves_no_lock_behind(
+    session_factory: Sessions,
+) -> None:
+    """A task cancelled inside a statement of its write transaction (a handler's timeout, a
+    shutdown): its connection is invalidated, and the next writer must not find SQLite's file
+    lock still held by it («database is locked» after the busy timeout). Cancelled at many
+    points of the statement, since where it lands decides what the pool is left with."""
+    async with session_factory() as probe:
+        if probe.get_bind().dialect.name != "sqlite":
+            pytest.skip("the writer queue is SQLite's")
+
+    async def writer(slug: str) -> None:
+        async with session_factory() as session:
+            session.add(Topic(slug=slug, title=slug, position=100))
+            await session.flush()  # the write transaction is open
+            await session.execute(
+                text(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                    "WHERE i < 20000) UPDATE topics SET position = position + "
+                    "(SELECT count(*) FROM n) - 20000 WHERE slug = :slug"
+                ),
+                {"slug": slug},
+            )
+            await session.commit()
+
+    for attempt in range(30):
+        task = asyncio.create_task(writer(f"stuck{attempt}"))
+        await asyncio.sleep(attempt * 0.0005)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await asyncio.wait_for(add_topic(session_factory, f"after{attempt}"), timeout=4)
+    async with session_factory() as session:
+        after = await session.scalar(select(func.count()).where(Topic.slug.like("after%")))
+    assert after == 30
