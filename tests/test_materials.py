@@ -1,0 +1,264 @@
+"""End to end: admins add materials to the library (a document, a forwarded one, a link, a file
+over 20 MB), announce, edit, hide and delete them; members browse, search and open them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import Settings
+from fakeapi import FakeTelegram, FakeUser
+from models import Broadcast, Delivery, Material, MaterialAudience
+from services import orgs
+from tests.conftest import RunningBot
+from tests.helpers import add_member, button_texts, eventually, grant, screen
+from texts import materials as t
+
+pytestmark = pytest.mark.usefixtures("directory")
+
+BELOVSKY_SCHOOL = "46-01-001"  # a primary organisation of the Беловский district (46-01)
+BELOVSKY = "46-01"
+KURSK_SCHOOL = "46-29-004"
+PDF = b"%PDF-1.4 fake memo about membership"
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    """The bot keeps its copies of the files in the test's own folder."""
+    return settings.model_copy(update={"files_dir": tmp_path / "files"})
+
+
+async def only_material(running_bot: RunningBot) -> Material:
+    async with running_bot.sessions() as session:
+        found = list(await session.scalars(select(Material)))
+    assert len(found) == 1
+    return found[0]
+
+
+async def add_document(
+    fake: FakeTelegram,
+    admin: FakeUser,
+    title: str,
+    category: str = "Мотивация профчленства",
+    audience: str = t.AUDIENCE_ALL,
+    *,
+    content: bytes = PDF,
+    caption: str | None = "Памятка о мотивации профсоюзного членства",
+    forwarded_from: FakeUser | None = None,
+) -> None:
+    await fake.send_message(admin, "/material_add")
+    assert "Новый материал" in screen(fake, admin.id).text
+    await fake.send_document(
+        admin, "memo.pdf", content, caption=caption, forwarded_from=forwarded_from
+    )
+    assert t.ASK_TITLE in screen(fake, admin.id).text
+    await fake.send_message(admin, title)
+    await fake.click(admin, category)
+    await fake.click(admin, audience)
+
+
+async def test_document_added_announced_searched_opened(
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    admin: FakeUser,
+    member: FakeUser,
+    settings: Settings,
+) -> None:
+    sessions = running_bot.sessions
+    await add_member(sessions, member.id, BELOVSKY_SCHOOL, topics={"education"})
+    await add_member(sessions, 200002, KURSK_SCHOOL, topics={"news"})  # not subscribed
+
+    await add_document(fake, admin, "Мотивация профчленства: памятка")
+    card = screen(fake, admin.id)
+    assert "Копия файла сохранена у бота" in card.text
+    assert t.ANNOUNCE in button_texts(card)
+    material = await only_material(running_bot)
+    assert material.title == "Мотивация профчленства: памятка"
+    assert material.audience is MaterialAudience.ALL
+    assert material.territory_id is None  # a regional admin's material is regional
+    assert material.description == "Памятка о мотивации профсоюзного членства"
+    assert material.stored_path is not None
+    assert (settings.files_dir / material.stored_path).read_bytes() == PDF
+    assert fake.calls_of("getFile", file_id=material.file_id)
+
+    await fake.click(admin, t.ANNOUNCE)
+    assert "Обучение и семинары" in screen(fake, admin.id).text
+    running_bot.wake_worker()
+    announcement = await eventually(lambda: fake.last_message(member.id))
+    assert "Мотивация профчленства: памятка" in (announcement.text or "")
+    assert button_texts(announcement) == [t.OPEN]
+    assert not fake.messages(200002)
+    async with sessions() as session:
+        broadcast = await session.scalar(select(Broadcast))
+        assert broadcast is not None and broadcast.total == 1
+        assert await session.scalar(select(Delivery.person_id)) is not None
+
+    uploads_before = len(fake.calls_of("sendDocument"))
+    await fake.click(member, t.OPEN)
+    sent = screen(fake, member.id)
+    assert sent.kind == "document"
+    assert "Мотивация профчленства: памятка" in (sent.caption or "")
+    sends = fake.calls_of("sendDocument", chat_id=member.id)
+    assert len(fake.calls_of("sendDocument")) == uploads_before + 1
+    assert sends[-1].params["document"] == material.file_id  # by file_id: no re-upload
+    assert (await only_material(running_bot)).opens == 1
+
+    await fake.send_message(member, "/materials")
+    assert "Мотивация профчленства (1)" in button_texts(screen(fake, member.id))
+    await fake.send_message(member, "МОТИВАЦИЯ памятка")
+    found = screen(fake, member.id)
+    assert "найдено: 1" in found.text
+    assert "Мотивация профчленства: памятка" in button_texts(found)
+    await fake.send_message(member, "ЧЛЕНСТВА")  # from the description
+    assert "найдено: 1" in screen(fake, member.id).text
+    await fake.send_message(member, "охрана")
+    assert "ничего не найдено" in screen(fake, member.id).text
+
+    await fake.send_message(member, "/materials")
+    await fake.click(member, "Мотивация профчленства (1)")
+    await fake.click(member, "Мотивация профчленства: памятка")
+    assert screen(fake, member.id).kind == "document"
+    assert (await only_material(running_bot)).opens == 2
+
+
+async def test_edit_hide_delete_and_forged_buttons(
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    admin: FakeUser,
+    member: FakeUser,
+    settings: Settings,
+) -> None:
+    sessions = running_bot.sessions
+    await add_member(sessions, member.id, BELOVSKY_SCHOOL)
+    author = FakeUser(id=300001, first_name="Автор")
+    await add_document(fake, admin, "Старое название", forwarded_from=author)
+    material = await only_material(running_bot)
+
+    await fake.click(admin, t.EDIT_TITLE)
+    await fake.send_message(admin, "   ")
+    await fake.send_message(admin, "x" * 201)
+    assert t.BAD_TITLE in screen(fake, admin.id).text
+    await fake.send_message(admin, "Правовая памятка")
+    assert "Правовая памятка" in screen(fake, admin.id).text
+    await fake.click(admin, t.EDIT_CATEGORY)
+    await fake.click(admin, "Правовая работа")
+    assert "Раздел: Правовая работа" in screen(fake, admin.id).text
+    edited = await only_material(running_bot)
+    assert edited.title == "Правовая памятка"
+    assert "правовая" in edited.search_text
+
+    # A member cannot press an admin's buttons: forged callbacks change nothing.
+    for action in ("h", "d", "y", "t", "a"):
+        await fake.send_callback(member, f"mat:{action}:{material.id}:0:")
+    untouched = await only_material(running_bot)
+    assert (untouched.hidden, untouched.title) == (False, "Правовая памятка")
+    async with sessions() as session:
+        assert await session.scalar(select(Broadcast)) is None  # no announcement either
+
+    await fake.click(admin, t.HIDE)
+    assert "Скрыт" in screen(fake, admin.id).text
+    assert (await only_material(running_bot)).hidden is True
+    await fake.send_message(member, "/materials")
+    assert not button_texts(screen(fake, member.id))
+    await fake.send_callback(member, f"mat:o:{material.id}:0:")
+    assert not fake.calls_of("sendDocument", chat_id=member.id)
+    assert (await only_material(running_bot)).opens == 0
+
+    await fake.click(admin, t.SHOW)
+    await fake.send_message(member, "/materials")
+    assert "Правовая работа (1)" in button_texts(screen(fake, member.id))
+
+    assert material.stored_path is not None
+    copy = settings.files_dir / material.stored_path
+    assert copy.exists()
+    await fake.click(admin, t.DELETE)
+    await fake.click(admin, t.DELETE_YES)
+    assert "удалён" in screen(fake, admin.id).text
+    async with sessions() as session:
+        assert await session.scalar(select(Material)) is None
+    assert not copy.exists()
+    # The member's old button now answers politely, nothing is sent.
+    await fake.send_callback(member, f"mat:o:{material.id}:0:")
+    assert not fake.calls_of("sendDocument", chat_id=member.id)
+
+
+async def test_territory_and_activists_see_their_own(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser
+) -> None:
+    sessions = running_bot.sessions
+    territorial = FakeUser(id=400001, first_name="Тер", last_name="Админ")
+    officer = FakeUser(id=400002, first_name="Отв")
+    outsider = FakeUser(id=400003, first_name="Курск")
+    await add_member(sessions, territorial.id, BELOVSKY_SCHOOL)
+    await grant(sessions, territorial.id, "territorial_admin", BELOVSKY)
+    await add_member(sessions, member.id, BELOVSKY_SCHOOL)
+    await add_member(sessions, officer.id, BELOVSKY_SCHOOL)
+    await grant(sessions, officer.id, "officer", BELOVSKY_SCHOOL)
+    await add_member(sessions, outsider.id, KURSK_SCHOOL)
+
+    await add_document(fake, territorial, "Для всех Беловского района")
+    await add_document(
+        fake, territorial, "Только для актива", "Работа в АИС", t.AUDIENCE_ACTIVISTS
+    )
+    assert t.ANNOUNCE not in button_texts(screen(fake, territorial.id))
+    async with sessions() as session:
+        rows = list(await session.scalars(select(Material)))
+        belovsky = await orgs.get_by_code(session, BELOVSKY)
+    assert belovsky is not None
+    assert [m.territory_id for m in rows] == [belovsky.id, belovsky.id]
+
+    await fake.send_message(member, "/materials")
+    assert button_texts(screen(fake, member.id)) == ["Мотивация профчленства (1)"]
+    await fake.send_message(member, "актива")
+    assert "ничего не найдено" in screen(fake, member.id).text
+    await fake.send_message(officer, "/materials")
+    assert set(button_texts(screen(fake, officer.id))) == {
+        "Мотивация профчленства (1)",
+        "Работа в АИС (1)",
+    }
+    await fake.send_message(outsider, "/materials")
+    assert not button_texts(screen(fake, outsider.id))
+    await fake.send_message(outsider, "Беловского")
+    assert "ничего не найдено" in screen(fake, outsider.id).text
+    for material in rows:
+        await fake.send_callback(outsider, f"mat:o:{material.id}:0:")
+        await fake.send_callback(member, f"mat:h:{material.id}:0:")
+    assert not fake.calls_of("sendDocument", chat_id=outsider.id)
+    async with sessions() as session:
+        assert all(not m.hidden and m.opens == 0 for m in await session.scalars(select(Material)))
+
+
+async def test_link_and_too_big_file(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, member: FakeUser
+) -> None:
+    await add_member(running_bot.sessions, member.id, BELOVSKY_SCHOOL)
+    await fake.send_message(admin, "/material_add")
+    await fake.send_message(admin, "просто текст")
+    assert t.BAD_CONTENT in screen(fake, admin.id).text
+    await fake.send_message(admin, "Вебинар по охране труда https://example.org/webinar")
+    await fake.send_message(admin, "Вебинар: охрана труда")
+    await fake.click(admin, "Охрана труда")
+    await fake.click(admin, t.AUDIENCE_ALL)
+    link = await only_material(running_bot)
+    assert link.url == "https://example.org/webinar"
+    assert link.stored_path is None
+
+    await fake.send_message(member, "/materials")
+    await fake.click(member, "Охрана труда (1)")
+    await fake.click(member, "Вебинар: охрана труда")
+    assert "https://example.org/webinar" in screen(fake, member.id).text
+
+    big = b"0" * (20 * 1024 * 1024 + 1)
+    await fake.send_message(admin, "/material_add")
+    await fake.send_document(admin, "big.mp4.zip", big, caption=None)
+    assert "больше 20 МБ" in screen(fake, admin.id).text
+    await fake.send_message(admin, "Большой архив")
+    await fake.click(admin, "Молодёжь")
+    await fake.click(admin, t.AUDIENCE_ALL)
+    assert "больше 20 МБ" in screen(fake, admin.id).text
+    async with running_bot.sessions() as session:
+        heavy = await session.scalar(select(Material).where(Material.title == "Большой архив"))
+    assert heavy is not None and heavy.stored_path is None and heavy.file_id is not None
+    assert not fake.calls_of("getFile", file_id=heavy.file_id)
