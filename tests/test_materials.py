@@ -3,16 +3,19 @@ over 20 MB), announce, edit, hide and delete them; members browse, search and op
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
-from fakeapi import FakeTelegram, FakeUser
+from fakeapi import FakeTelegram, FakeUser, UploadedFile
 from models import Broadcast, Delivery, Material, MaterialAudience
 from services import orgs
-from tests.conftest import RunningBot
+from tests.conftest import ADMIN_ID, TEST_NOW, TOKEN, RunningBot
 from tests.helpers import add_member, button_texts, eventually, grant, screen
 from texts import materials as t
 
@@ -22,6 +25,7 @@ BELOVSKY_SCHOOL = "46-01-001"  # a primary organisation of the Беловски�
 BELOVSKY = "46-01"
 KURSK_SCHOOL = "46-29-004"
 PDF = b"%PDF-1.4 fake memo about membership"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -262,3 +266,73 @@ async def test_link_and_too_big_file(
         heavy = await session.scalar(select(Material).where(Material.title == "Большой архив"))
     assert heavy is not None and heavy.stored_path is None and heavy.file_id is not None
     assert not fake.calls_of("getFile", file_id=heavy.file_id)
+
+
+async def run_cli_async(*args: str, **env: str) -> tuple[int, str, str]:
+    """`python -m bot …` in a subprocess while the fake API keeps serving on this loop."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k.upper() not in {f.upper() for f in Settings.model_fields}
+    }
+    clean["PYTHONPATH"] = str(ROOT)
+    clean["CLOCK_NOW"] = TEST_NOW.isoformat()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=str(ROOT),
+        env={**clean, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    return int(process.returncode or 0), out.decode(), err.decode()
+
+
+async def test_reupload_refreshes_file_ids(
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    admin: FakeUser,
+    member: FakeUser,
+    settings: Settings,
+) -> None:
+    await add_member(running_bot.sessions, member.id, BELOVSKY_SCHOOL)
+    await add_document(fake, admin, "Памятка для переноса")
+    await fake.send_message(admin, "/material_add")
+    await fake.send_document(admin, "big.zip", b"0" * (20 * 1024 * 1024 + 1))
+    await fake.send_message(admin, "Большой файл")
+    await fake.click(admin, "Молодёжь")
+    await fake.click(admin, t.AUDIENCE_ALL)
+    async with running_bot.sessions() as session:
+        before = await session.scalar(select(Material).where(Material.stored_path.is_not(None)))
+    assert before is not None
+    old_id = before.file_id
+
+    code, out, err = await run_cli_async(
+        "materials",
+        "reupload",
+        BOT_TOKEN=TOKEN,
+        DATABASE_URL=settings.database_url,
+        TELEGRAM_API_URL=fake.base_url,
+        ADMIN_IDS=str(ADMIN_ID),
+        FILES_DIR=str(settings.files_dir),
+    )
+    assert code == 0, err
+    assert "отправлены заново: 1" in out
+    assert "больше 20 МБ, их нужно прислать заново): 1" in out
+    async with running_bot.sessions() as session:
+        after = await session.get(Material, before.id)
+    assert after is not None and after.file_id != old_id
+    uploaded = fake.world.files[after.file_id]
+    assert uploaded.content == PDF  # the bot's own copy went up, not the old id
+    assert isinstance(
+        fake.calls_of("sendDocument", chat_id=ADMIN_ID)[-1].params["document"], UploadedFile
+    )
+    assert fake.calls_of("deleteMessage", chat_id=ADMIN_ID)
+
+    await fake.send_message(member, "/materials")
+    await fake.click(member, "Мотивация профчленства (1)")
+    await fake.click(member, "Памятка для переноса")
+    assert fake.calls_of("sendDocument", chat_id=member.id)[-1].params["document"] == after.file_id
