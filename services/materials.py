@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -459,3 +460,39 @@ async def set_file_id(
     material.file_id = file_id
     material.file_unique_id = file_unique_id
     await session.commit()
+
+
+async def report_tables(session: AsyncSession, territory_id: int | None = None) -> list[Any]:
+    """The library's part of the subscriber statistics: the most opened materials and the
+    openings per category, as `services.reports.subscribers.Table`s (one sheet each)."""
+    from services.reports.subscribers import Table
+    from texts import materials as texts
+
+    top = await most_opened(session, territory_id)
+    per_category = await openings_by_category(session, territory_id)
+    return [
+        Table(
+            texts.REPORT_TOP,
+            (texts.REPORT_MATERIAL, texts.REPORT_CATEGORY, texts.REPORT_OPENS),
+            tuple(top),
+        ),
+        Table(
+            texts.REPORT_BY_CATEGORY,
+            (texts.REPORT_CATEGORY, texts.REPORT_MATERIALS, texts.REPORT_OPENS),
+            tuple(per_category),
+        ),
+    ]
+
+
+async def report_caption(session: AsyncSession, territory_id: int | None = None) -> str:
+    """A few lines for the chat under the subscriber chart: the three most opened."""
+    from texts import materials as texts
+
+    top = await most_opened(session, territory_id, limit=3)
+    if not top:
+        return ""
+    lines = [texts.REPORT_CAPTION_TOP] + [
+        texts.REPORT_CAPTION_ROW.format(title=escape(title), opens=opens)
+        for title, _, opens in top
+    ]
+    return "\n\n" + "\n".join(lines)

@@ -4,6 +4,7 @@ over 20 MB), announce, edit, hide and delete them; members browse, search and op
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import sys
 from pathlib import Path
@@ -336,3 +337,45 @@ async def test_reupload_refreshes_file_ids(
     await fake.click(member, "Мотивация профчленства (1)")
     await fake.click(member, "Памятка для переноса")
     assert fake.calls_of("sendDocument", chat_id=member.id)[-1].params["document"] == after.file_id
+
+
+async def test_subscriber_statistics_show_the_most_opened_materials(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, member: FakeUser
+) -> None:
+    from openpyxl import load_workbook
+
+    from tests.test_reports_chat import press_and_wait, uploads
+    from texts import ru
+
+    await add_member(running_bot.sessions, member.id, BELOVSKY_SCHOOL)
+    await add_document(fake, admin, "Памятка <для> профгрупоргов")
+    await add_document(fake, admin, "Охрана труда в школе", "Охрана труда")
+    await add_document(fake, admin, "Никто не открывал", "Молодёжь")
+    await fake.send_message(member, "/materials")
+    await fake.click(member, "Охрана труда (1)")
+    for _ in range(2):
+        await fake.click(member, "Охрана труда в школе")
+        assert screen(fake, member.id).kind == "document"
+        await fake.click(member, ru.BACK)
+        assert "Охрана труда</b>" in screen(fake, member.id).text  # the list again, below
+    await fake.send_message(member, "памятка")
+    await fake.click(member, "Памятка <для> профгрупоргов")
+
+    await fake.send_message(admin, "/reports")
+    await press_and_wait(fake, admin, ru.REP_SUBSCRIBERS)
+    caption = fake.calls_of("sendPhoto", chat_id=admin.id)[-1].params["caption"]
+    assert "Чаще всего открывали материалы:\n• Охрана труда в школе — 2\n" in caption
+    assert "• Памятка &lt;для&gt; профгрупоргов — 1" in caption
+    assert "Никто не открывал" not in caption
+    workbook_file = uploads(fake, admin.id, "sendDocument")[-1]
+    book = load_workbook(io.BytesIO(workbook_file.content), read_only=True)
+    top = [row for row in book[t.REPORT_TOP].values]
+    assert top == [
+        ("Материал", "Раздел", "Открытий"),
+        ("Охрана труда в школе", "Охрана труда", 2),
+        ("Памятка <для> профгрупоргов", "Мотивация профчленства", 1),
+    ]
+    per_category = {row[0]: row[1:] for row in book[t.REPORT_BY_CATEGORY].values}
+    assert per_category["Охрана труда"] == (1, 2)
+    assert per_category["Молодёжь"] == (1, 0)
+    assert per_category["Правовая работа"] == (0, 0)

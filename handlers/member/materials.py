@@ -7,18 +7,26 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import material_views as views
 from handlers.callbacks import MatAction, MatCB
 from handlers.filters import TYPED
 from handlers.states import MaterialBrowse
-from handlers.ui import show
+from handlers.ui import send, show
 from models import Material, Person
 from services import material_files, materials, orgs
 from services.people import Roles
 from texts import materials as t
+
+
+async def _screen(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
+    """In place of a text screen; below a material (a document has no text to edit)."""
+    if isinstance(callback.message, Message) and callback.message.text is None:
+        await send(callback, text, markup)
+    else:
+        await show(callback, text, markup)
 
 
 async def cmd_materials(
@@ -38,7 +46,7 @@ async def on_menu(
     who = await materials.viewer(session, person, roles)
     await state.set_state(MaterialBrowse.typing)
     text, markup = views.menu(await materials.category_counts(session, who))
-    await show(callback, text, markup)
+    await _screen(callback, text, markup)
 
 
 async def on_category(
@@ -58,7 +66,7 @@ async def on_category(
     who = await materials.viewer(session, person, roles)
     page = await materials.list_page(session, who, category.id, callback_data.page)
     text, markup = views.category_page(category, page)
-    await show(callback, text, markup)
+    await _screen(callback, text, markup)
 
 
 async def on_search(
