@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     Audience,
+    AuditKind,
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
@@ -34,6 +35,7 @@ from models import (
     Topic,
 )
 from models.material import TITLE_LENGTH
+from services import audit
 from services.audit import Actor
 from services.broadcasts import outbox
 from services.broadcasts.preview import first_words
@@ -292,6 +294,7 @@ async def create(
     audience: MaterialAudience,
     territory_id: int | None,
     author_telegram_id: int,
+    actor: Actor | None = None,
 ) -> Material:
     material = Material(
         title=title,
@@ -312,6 +315,8 @@ async def create(
         author_telegram_id=author_telegram_id,
     )
     session.add(material)
+    await session.flush()
+    audit.record(session, actor, AuditKind.MATERIAL_ADDED, material=material.id)
     await session.commit()
     return material
 
@@ -329,26 +334,43 @@ async def set_stored_path(session: AsyncSession, material: Material, name: str) 
     await session.commit()
 
 
-async def rename(session: AsyncSession, material: Material, title: str) -> None:
+async def _changed(
+    session: AsyncSession, material: Material, actor: Actor | None, change: str
+) -> None:
+    audit.record(session, actor, AuditKind.MATERIAL_CHANGED, material=material.id, change=change)
+    await session.commit()
+
+
+async def rename(
+    session: AsyncSession, material: Material, title: str, actor: Actor | None = None
+) -> None:
     material.title = title
     material.search_text = search_form(title, material.description)
-    await session.commit()
+    await _changed(session, material, actor, "название")
 
 
-async def set_category(session: AsyncSession, material: Material, category_id: int) -> None:
+async def set_category(
+    session: AsyncSession, material: Material, category_id: int, actor: Actor | None = None
+) -> None:
     material.category_id = category_id
-    await session.commit()
+    await _changed(session, material, actor, "раздел")
 
 
-async def set_hidden(session: AsyncSession, material: Material, hidden: bool) -> None:
+async def set_hidden(
+    session: AsyncSession, material: Material, hidden: bool, actor: Actor | None = None
+) -> None:
     material.hidden = hidden
-    await session.commit()
+    await _changed(session, material, actor, "скрыт" if hidden else "показан")
 
 
-async def remove(session: AsyncSession, material: Material, files_dir: Path) -> None:
+async def remove(
+    session: AsyncSession, material: Material, files_dir: Path, actor: Actor | None = None
+) -> None:
     """Delete the row and the bot's own copy of the file."""
     name = material.stored_path
-    await session.execute(delete(Material).where(Material.id == material.id))
+    material_id = material.id
+    await session.execute(delete(Material).where(Material.id == material_id))
+    audit.record(session, actor, AuditKind.MATERIAL_DELETED, material=material_id)
     await session.commit()
     if name:
         (files_dir / name).unlink(missing_ok=True)

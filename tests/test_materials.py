@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from fakeapi import FakeTelegram, FakeUser, UploadedFile
-from models import Broadcast, Delivery, Material, MaterialAudience
+from models import AuditEntry, Broadcast, Delivery, Material, MaterialAudience
 from services import orgs
 from tests.conftest import ADMIN_ID, TEST_NOW, TOKEN, RunningBot
 from tests.helpers import add_member, button_texts, eventually, grant, screen
@@ -184,6 +184,17 @@ async def test_edit_hide_delete_and_forged_buttons(
     async with sessions() as session:
         assert await session.scalar(select(Material)) is None
     assert not copy.exists()
+    async with sessions() as session:
+        journal = (await session.execute(select(AuditEntry.kind, AuditEntry.details))).all()
+    assert [(kind.value, details.get("change")) for kind, details in journal] == [
+        ("material_added", None),
+        ("material_changed", "название"),
+        ("material_changed", "раздел"),
+        ("material_changed", "скрыт"),
+        ("material_changed", "показан"),
+        ("material_deleted", None),
+    ]
+    assert {details["material"] for _, details in journal} == {material.id}
     # The member's old button now answers politely, nothing is sent.
     await fake.send_callback(member, f"mat:o:{material.id}:0:")
     assert not fake.calls_of("sendDocument", chat_id=member.id)
@@ -379,3 +390,19 @@ async def test_subscriber_statistics_show_the_most_opened_materials(
     assert per_category["Охрана труда"] == (1, 2)
     assert per_category["Молодёжь"] == (1, 0)
     assert per_category["Правовая работа"] == (0, 0)
+
+
+async def test_forget_keeps_the_material_not_its_author(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser
+) -> None:
+    from texts import ru
+
+    territorial = FakeUser(id=400001, first_name="Тер", last_name="Админ")
+    await add_member(running_bot.sessions, territorial.id, BELOVSKY_SCHOOL)
+    await grant(running_bot.sessions, territorial.id, "territorial_admin", BELOVSKY)
+    await add_document(fake, territorial, "Останется после автора")
+    assert (await only_material(running_bot)).author_telegram_id == territorial.id
+    await fake.send_message(territorial, "/forget")
+    await fake.click(territorial, ru.FORGET_YES)
+    kept = await only_material(running_bot)
+    assert kept.title == "Останется после автора" and kept.author_telegram_id is None

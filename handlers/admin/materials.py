@@ -116,6 +116,7 @@ async def on_add_audience(
     roles: Roles,
     bot: Bot,
     settings: Settings,
+    actor: Actor | None,
 ) -> None:
     data = await state.get_data()
     try:
@@ -135,6 +136,7 @@ async def on_add_audience(
         audience=audience,
         territory_id=materials.territory_for(roles),
         author_telegram_id=callback.from_user.id,
+        actor=actor,
     )
     await material_files.keep_copy(session, bot, material, settings.files_dir)
     category = await materials.get_category(session, category_id)
@@ -203,7 +205,11 @@ async def on_rename(
 
 
 async def on_new_title(
-    message: Message, session: AsyncSession, state: FSMContext, roles: Roles
+    message: Message,
+    session: AsyncSession,
+    state: FSMContext,
+    roles: Roles,
+    actor: Actor | None,
 ) -> None:
     material = await session.get(Material, int((await state.get_data()).get("material", 0)))
     if material is None or not materials.manager(roles).may_manage(material):
@@ -215,7 +221,7 @@ async def on_new_title(
         await message.answer(t.BAD_TITLE)
         return
     await state.clear()
-    await materials.rename(session, material, title)
+    await materials.rename(session, material, title, actor)
     category = await materials.get_category(session, material.category_id)
     assert category is not None
     text, markup = views.card(material, category, await _where(session, material))
@@ -243,7 +249,11 @@ async def on_categories(
 
 
 async def on_set_category(
-    callback: CallbackQuery, callback_data: MatCB, session: AsyncSession, roles: Roles
+    callback: CallbackQuery,
+    callback_data: MatCB,
+    session: AsyncSession,
+    roles: Roles,
+    actor: Actor | None,
 ) -> None:
     material = await _managed(callback, callback_data, session, roles)
     if material is None:
@@ -257,18 +267,23 @@ async def on_set_category(
         await callback.answer(t.GONE, show_alert=True)
         return
     await callback.answer()
-    await materials.set_category(session, material, category.id)
+    await materials.set_category(session, material, category.id, actor)
     await show_card(callback, session, material, new=False)
 
 
 async def on_hide(
-    callback: CallbackQuery, callback_data: MatCB, session: AsyncSession, roles: Roles
+    callback: CallbackQuery,
+    callback_data: MatCB,
+    session: AsyncSession,
+    roles: Roles,
+    actor: Actor | None,
 ) -> None:
     material = await _managed(callback, callback_data, session, roles)
     if material is None:
         return
     await callback.answer()
-    await materials.set_hidden(session, material, callback_data.action is MatAction.HIDE)
+    hidden = callback_data.action is MatAction.HIDE
+    await materials.set_hidden(session, material, hidden, actor)
     await show_card(callback, session, material, new=False)
 
 
@@ -289,13 +304,14 @@ async def on_delete_yes(
     session: AsyncSession,
     roles: Roles,
     settings: Settings,
+    actor: Actor | None,
 ) -> None:
     material = await _managed(callback, callback_data, session, roles)
     if material is None:
         return
     await callback.answer()
     title = material.title
-    await materials.remove(session, material, settings.files_dir)
+    await materials.remove(session, material, settings.files_dir, actor)
     await show(
         callback,
         t.DELETED.format(title=escape(title)),
