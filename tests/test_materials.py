@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.config import Settings
 from fakeapi import FakeTelegram, FakeUser, UploadedFile
 from models import AuditEntry, Broadcast, Delivery, Material, MaterialAudience
+from models.clock import FakeClock
 from services import orgs
 from tests.conftest import ADMIN_ID, TEST_NOW, TOKEN, RunningBot
 from tests.helpers import add_member, button_texts, eventually, grant, screen
@@ -406,3 +407,60 @@ async def test_forget_keeps_the_material_not_its_author(
     await fake.click(territorial, ru.FORGET_YES)
     kept = await only_material(running_bot)
     assert kept.title == "Останется после автора" and kept.author_telegram_id is None
+
+
+async def test_pages_newest_first_search_pages_photo_and_stale_buttons(
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    admin: FakeUser,
+    member: FakeUser,
+    clock: FakeClock,
+) -> None:
+    from datetime import timedelta
+
+    from texts import ru
+
+    await add_member(running_bot.sessions, member.id, BELOVSKY_SCHOOL)
+    for number in range(1, 11):
+        await add_document(fake, admin, f"Семинар молодёжи №{number}", "Молодёжь")
+        clock.advance(timedelta(minutes=1))
+    await fake.send_message(member, "/materials")
+    await fake.click(member, "Молодёжь (10)")
+    first = screen(fake, member.id)
+    assert "стр. 1 из 2" in first.text
+    titles = [text for text in button_texts(first) if text.startswith("Семинар")]
+    assert titles == [f"Семинар молодёжи №{n}" for n in range(10, 2, -1)]  # newest first
+    await fake.click(member, ru.NEXT)
+    second = screen(fake, member.id)
+    assert [x for x in button_texts(second) if x.startswith("Семинар")] == [
+        "Семинар молодёжи №2",
+        "Семинар молодёжи №1",
+    ]
+    await fake.click(member, ru.PREV)
+    assert "стр. 1 из 2" in screen(fake, member.id).text
+
+    await fake.send_message(member, "СЕМИНАР Молодежи")  # ё typed as е
+    found = screen(fake, member.id)
+    assert "найдено: 10 (стр. 1 из 2)" in found.text
+    await fake.click(member, ru.NEXT)
+    assert "стр. 2 из 2" in screen(fake, member.id).text
+    await fake.click(member, t.TO_CATEGORIES)
+    assert t.MENU in screen(fake, member.id).text
+
+    await fake.send_message(admin, "/material_add")
+    await fake.send_photo(admin, caption="Плакат к акции")
+    await fake.send_message(admin, "Плакат")
+    await fake.click(admin, "Информационная работа и PR")
+    await fake.click(admin, t.AUDIENCE_ALL)
+    # The audience buttons again, on the screen that is already done: nothing more is added.
+    await fake.send_callback(admin, f"mat:u:0:0:{MaterialAudience.ALL.value}")
+    await fake.send_callback(admin, "mat:k:0:0:1")
+    answers = [str(a.get("text", "")) for a in fake.api.callback_answers[-2:]]
+    assert answers == [t.ADD_STALE, t.ADD_STALE]
+    async with running_bot.sessions() as session:
+        posters = list(await session.scalars(select(Material).where(Material.title == "Плакат")))
+    assert len(posters) == 1 and posters[0].stored_path is not None
+    await fake.send_message(member, "плакат")
+    await fake.click(member, "Плакат")
+    assert screen(fake, member.id).kind == "photo"
+    assert fake.calls_of("sendPhoto", chat_id=member.id)[-1].params["photo"] == posters[0].file_id
