@@ -210,12 +210,18 @@ async def test_territory_and_activists_see_their_own(
     outsider = FakeUser(id=400003, first_name="Курск")
     await add_member(sessions, territorial.id, BELOVSKY_SCHOOL)
     await grant(sessions, territorial.id, "territorial_admin", BELOVSKY)
-    await add_member(sessions, member.id, BELOVSKY_SCHOOL)
+    await add_member(sessions, member.id, BELOVSKY_SCHOOL, topics={"education"})
     await add_member(sessions, officer.id, BELOVSKY_SCHOOL)
     await grant(sessions, officer.id, "officer", BELOVSKY_SCHOOL)
-    await add_member(sessions, outsider.id, KURSK_SCHOOL)
+    await add_member(sessions, outsider.id, KURSK_SCHOOL, topics={"education"})
 
     await add_document(fake, territorial, "Для всех Беловского района")
+    await fake.click(territorial, t.ANNOUNCE)
+    running_bot.wake_worker()
+    announced = await eventually(lambda: fake.last_message(member.id))
+    assert button_texts(announced) == [t.OPEN]
+    async with sessions() as session:
+        assert await session.scalar(select(Broadcast.total)) == 1  # the territory only
     await add_document(
         fake, territorial, "Только для актива", "Работа в АИС", t.AUDIENCE_ACTIVISTS
     )
