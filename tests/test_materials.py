@@ -470,3 +470,21 @@ async def test_pages_newest_first_search_pages_photo_and_stale_buttons(
     await fake.click(member, "Плакат")
     assert screen(fake, member.id).kind == "photo"
     assert fake.calls_of("sendPhoto", chat_id=member.id)[-1].params["photo"] == posters[0].file_id
+
+
+def test_the_benchmark_still_runs() -> None:
+    """Not a timing test (the figures are in the README): the script keeps working."""
+    import json
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.materials", "--materials", "300", "--rounds", "5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["materials"] == 300
+    assert {"menu_p95_ms", "page_p95_ms", "search_p95_ms"} <= set(figures)
