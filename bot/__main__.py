@@ -90,7 +90,51 @@ def _parser() -> argparse.ArgumentParser:
     audit_cmd.add_argument(
         "--out", type=Path, metavar="FILE", help="файл CSV; без него — в стандартный вывод"
     )
+    materials_cmd = commands.add_parser("materials", help="библиотека методических материалов")
+    materials_actions = materials_cmd.add_subparsers(dest="action", required=True)
+    reupload = materials_actions.add_parser(
+        "reupload",
+        help="отправить сохранённые файлы заново и запомнить новые file_id (после смены токена)",
+    )
+    reupload.add_argument(
+        "--chat",
+        type=int,
+        metavar="ID",
+        help="чат, куда отправлять файлы (их сразу удаляют); без него — первый из ADMIN_IDS",
+    )
     return parser
+
+
+async def _reupload_materials(settings: Settings, chat: int | None) -> int:
+    """`materials reupload`: the library's kept files sent again under this bot token."""
+    from bot.app import create_bot  # aiogram: only for the commands that talk to Telegram
+    from services import material_files
+    from texts import materials as material_texts
+
+    chat_id = chat if chat is not None else min(settings.admin_ids, default=None)
+    if chat_id is None:
+        print(material_texts.REUPLOAD_NO_CHAT, file=sys.stderr)
+        return EXIT_CONFIG
+    await migrate.upgrade_async(settings.database_url)
+    engine = create_engine(settings.database_url)
+    bot = create_bot(settings)
+    problems: list[str] = []
+    try:
+        async with create_session_factory(engine)() as session:
+            result = await material_files.reupload(
+                session, bot, chat_id, settings.files_dir, problems
+            )
+    finally:
+        await bot.session.close()
+        await engine.dispose()
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(
+        material_texts.REUPLOAD_DONE.format(
+            done=result.done, skipped=result.skipped, failed=result.failed
+        )
+    )
+    return EXIT_FAILED if result.failed else EXIT_OK
 
 
 async def _run_bot(settings: Settings) -> int:
@@ -233,7 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
     try:
-        settings: DatabaseSettings = Settings() if command == "run" else DatabaseSettings()
+        settings: DatabaseSettings = (
+            Settings() if command in ("run", "materials") else DatabaseSettings()
+        )
     except ValidationError as error:
         print(describe_settings_error(error), file=sys.stderr)
         return EXIT_CONFIG
@@ -262,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         audit_job = _audit_job(args, settings, day)
         return asyncio.run(_with_session(settings, audit_job, args.out or Path("-")))
     assert isinstance(settings, Settings)
+    if command == "materials":
+        return asyncio.run(_reupload_materials(settings, args.chat))
     return asyncio.run(_run_bot(settings))
 
 

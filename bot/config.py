@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime, time
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -127,6 +128,9 @@ class Settings(DatabaseSettings):
     campaign_deadline_day: int = Field(default=DEFAULT_SCHEDULE.deadline_day, ge=1, le=28)
     campaign_deadline_time: time = DEFAULT_SCHEDULE.deadline_time
     reminder_days: Annotated[tuple[int, ...], NoDecode] = DEFAULT_SCHEDULE.reminder_days
+    # The library of materials keeps its own copy of each file here (relative: to the
+    # working directory), so a new bot token can re-send them: `materials reupload`.
+    files_dir: Path = Path("data/files")
 
     @field_validator("bot_token")
     @classmethod

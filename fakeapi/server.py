@@ -416,11 +416,15 @@ class FakeTelegram:
         mime_type: str | None = None,
         caption: str | None = None,
         *,
+        forwarded_from: FakeUser | None = None,
         wait: bool = True,
         wait_timeout: float | None = None,
     ) -> JsonDict:
-        """The user sends a file; getFile and the download URL then serve `content`."""
-        body = self._factory.document_message(user, filename, content, mime_type, caption)
+        """The user sends a file (or forwards one `forwarded_from` wrote); getFile and the
+        download URL then serve `content`."""
+        body = self._factory.document_message(
+            user, filename, content, mime_type, caption, forwarded_from
+        )
         return await self.send_update(body, wait=wait, wait_timeout=wait_timeout)
 
     async def send_photo(

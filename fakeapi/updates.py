@@ -185,6 +185,7 @@ class UpdateFactory:
         content: bytes,
         mime_type: str | None,
         caption: str | None,
+        forwarded_from: FakeUser | None = None,
     ) -> JsonDict:
         mime = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
         stored = self.world.store_file(
@@ -197,7 +198,14 @@ class UpdateFactory:
             "mime_type": mime,
             "file_size": len(content),
         }
-        return {"message": self._user_message(user, "document", caption, document)}
+        body = self._user_message(user, "document", caption, document)
+        if forwarded_from is not None:
+            # A forward keeps the original's file; Telegram names who wrote it first.
+            sender = forwarded_from.to_dict()
+            origin = {"type": "user", "date": body["date"], "sender_user": sender}
+            body["forward_origin"] = origin
+            self.world.chat(user.id).messages[body["message_id"]].forward_origin = origin
+        return {"message": body}
 
     def photo_message(
         self, user: FakeUser, caption: str | None, media_group_id: str | None

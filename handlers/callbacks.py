@@ -180,3 +180,31 @@ class AuditCB(CallbackData, prefix="aud"):
     page: int = 0
     kind: str = ""
     person: int = 0
+
+
+class MatAction(StrEnum):
+    """The library's buttons: reading (members) and managing (admins), and /material_add."""
+
+    MENU = "m"
+    CATEGORY = "c"  # id: the category, page
+    FOUND = "f"  # page of the typed search (the query is in the FSM data)
+    OPEN = "o"  # id: the material
+    CARD = "r"  # an admin's card of the material, without sending it again
+    TITLE = "t"
+    CATEGORIES = "g"  # choose a new category
+    SET_CATEGORY = "s"  # id: the material, value: the category
+    HIDE = "h"
+    SHOW = "w"
+    DELETE = "d"
+    DELETE_YES = "y"
+    ANNOUNCE = "a"
+    ADD_CATEGORY = "k"  # value: the category
+    ADD_AUDIENCE = "u"  # value: a MaterialAudience
+    ADD_CANCEL = "x"
+
+
+class MatCB(CallbackData, prefix="mat"):
+    action: MatAction
+    id: int = 0
+    page: int = 0
+    value: str = ""

@@ -20,3 +20,19 @@ class Answering(StatesGroup):
     """An officer on a questionnaire question; typed text is the answer."""
 
     question = State()
+
+
+class MaterialAdd(StatesGroup):
+    """An admin adding a material; what was sent and typed waits in the FSM data."""
+
+    content = State()
+    title = State()
+    category = State()
+    audience = State()
+
+
+class MaterialBrowse(StatesGroup):
+    """The library is on screen: typed words search it."""
+
+    typing = State()
+    new_title = State()  # an admin renaming a material (its id in the FSM data)

@@ -13,6 +13,7 @@ from models.broadcast import (
     RecallStatus,
 )
 from models.fsm import FsmRecord
+from models.material import Material, MaterialAudience, MaterialCategory, MaterialKind
 from models.monitoring import (
     Answer,
     AnswerChange,
@@ -47,6 +48,10 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "FsmRecord",
+    "Material",
+    "MaterialAudience",
+    "MaterialCategory",
+    "MaterialKind",
     "NoticeKind",
     "OfficerInvite",
     "OrgLevel",

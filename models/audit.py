@@ -34,6 +34,9 @@ class AuditKind(enum.StrEnum):
     ROLE_GRANTED = "role_granted"
     REPORT_EXPORTED = "report_exported"
     AUDIT_EXPORTED = "audit_exported"
+    MATERIAL_ADDED = "material_added"
+    MATERIAL_CHANGED = "material_changed"
+    MATERIAL_DELETED = "material_deleted"
 
 
 class AuditVia(enum.StrEnum):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Person, Role, RoleKind, utcnow
+from models import Material, Person, Role, RoleKind, utcnow
 from services import audit, topics
 
 
@@ -131,6 +131,11 @@ async def forget(session: AsyncSession, telegram_id: int) -> bool:
         await session.commit()  # ends the read transaction, as the delete would have
         return False
     await audit.anonymise(session, person_id)
+    await session.execute(  # the library keeps the materials, not who added them
+        update(Material)
+        .where(Material.author_telegram_id == telegram_id)
+        .values(author_telegram_id=None)
+    )
     await session.execute(delete(Person).where(Person.id == person_id))
     await session.commit()
     return True

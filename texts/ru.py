@@ -14,6 +14,7 @@ MEMBER_COMMANDS = {
     "stop": "Отписаться от всех рассылок",
     "forget": "Удалить мои данные",
     "news": "Последние рассылки",
+    "materials": "Методические материалы",
     "privacy": "Как обрабатываются мои данные",
     "help": "Помощь",
 }
@@ -28,6 +29,7 @@ ADMIN_COMMANDS = {
     "invite": "Ссылка для ответственного",
     "orgs": "Справочник организаций",
     "audit": "Журнал действий администраторов",
+    "material_add": "Добавить методический материал",
 }
 
 # --- onboarding ------------------------------------------------------------------------------
@@ -561,6 +563,9 @@ AUDIT_KINDS = {
     "role_granted": "Назначен ответственный",
     "report_exported": "Выгружен отчёт",
     "audit_exported": "Выгружен журнал",
+    "material_added": "Материал добавлен",
+    "material_changed": "Материал изменён",
+    "material_deleted": "Материал удалён",
 }
 # One line of the journal: the kind's template over its details.
 AUDIT_LINES = {
@@ -586,6 +591,9 @@ AUDIT_LINES = {
     "role_granted": "стал(а) ответственным за информработу: {org}",
     "report_exported": "выгрузил(а) отчёт: {report}, {period}, {territory}",
     "audit_exported": "выгрузил(а) журнал с {since}",
+    "material_added": "добавил(а) методический материал №{material}",
+    "material_changed": "изменил(а) методический материал №{material}: {change}",
+    "material_deleted": "удалил(а) методический материал №{material}",
 }
 
 # --- generic -----------------------------------------------------------------------------

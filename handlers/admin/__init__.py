@@ -6,6 +6,7 @@ from handlers.admin import (
     audit,
     broadcast,
     broadcast_control,
+    materials,
     monitoring,
     officers,
     orgs,
@@ -33,6 +34,7 @@ def build_router() -> Router:
         reports.router(),
         officers.router(),
         audit.router(),
+        materials.router(),
         regional,
     )
     return admin

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
+from aiogram.types import InlineKeyboardMarkup
 
 from models import Broadcast
+
+
+def _markup(broadcast: Broadcast) -> InlineKeyboardMarkup | None:
+    """The broadcast's own buttons (a material's «Открыть»), if it has any."""
+    if not broadcast.reply_markup:
+        return None
+    return InlineKeyboardMarkup.model_validate(broadcast.reply_markup)
 
 
 async def send_copy(
@@ -29,6 +37,7 @@ async def send_copy(
             parse_mode=ParseMode.HTML,
             disable_notification=disable_notification,
             allow_paid_broadcast=paid,
+            reply_markup=_markup(broadcast),
         )
         return [sent.message_id]
     if broadcast.source_chat_id is None or not broadcast.source_message_ids:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AuditKind, Campaign, Organization, OrgLevel
-from services import audit
+from services import audit, materials
 from services.monitoring import campaigns
 from services.reports import charts, export, presidium, subscribers, visuals
 from services.reports.data import campaigns_for_report, load_report
@@ -163,12 +163,14 @@ async def _subscribers(
 ) -> list[ReportFile]:
     stats = await subscribers.collect(session, territory_id=scope.territory_id, tz=tz, now=now)
     tables = subscribers.subscribers_tables(stats)
+    tables += await materials.report_tables(session, scope.territory_id)  # the library
     png = await asyncio.to_thread(charts.subscribers_chart, stats, texts.SUBSCRIBERS_TITLE)
     territory = f"_{scope.territory_code}" if scope.territory_code else ""
     today = now.astimezone(tz).date()
     caption = texts.SUBSCRIBERS_CAPTION.format(
         members=stats.members, active=stats.active, blocked=stats.blocked
     )
+    caption += await materials.report_caption(session, scope.territory_id)
     return [
         ReportFile(f"subscribers_{today:%Y-%m-%d}{territory}.png", png, caption),
         ReportFile(
