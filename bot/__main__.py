@@ -239,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     level = settings.log_level_number if isinstance(settings, Settings) else logging.WARNING
     secrets = [settings.bot_token.get_secret_value()] if isinstance(settings, Settings) else []
-    setup_logging(level, secrets)
+    log_format = settings.log_format if isinstance(settings, Settings) else "text"
+    setup_logging(level, secrets, log_format)
     settings.install_clock()
     if command == "migrate":
         migrate.upgrade(settings.database_url)

@@ -86,6 +86,8 @@ class Settings(DatabaseSettings):
     contacts: str = ""
     telegram_api_url: str | None = None
     log_level: str = "INFO"
+    # "json": one JSON object per log line (ids, handler, duration; never a text or a name).
+    log_format: str = "text"
     # Per-user flood guard: at most `throttle_rate` updates per `throttle_period` seconds.
     throttle_rate: int = Field(default=15, ge=1)
     throttle_period: float = Field(default=5.0, gt=0)
@@ -211,6 +213,14 @@ class Settings(DatabaseSettings):
         value = value.upper()
         if value not in LOG_LEVELS:
             raise ValueError(f"одно из {', '.join(LOG_LEVELS)}")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("text", "json"):
+            raise ValueError("text или json")
         return value
 
     @property
