@@ -13,6 +13,7 @@ from models.broadcast import (
     RecallStatus,
 )
 from models.fsm import FsmRecord
+from models.lease import Lease
 from models.monitoring import (
     Answer,
     AnswerChange,
@@ -47,6 +48,7 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "FsmRecord",
+    "Lease",
     "NoticeKind",
     "OfficerInvite",
     "OrgLevel",
