@@ -153,6 +153,7 @@ class Application:
         worker = DeliveryWorker.from_settings(bot, session_factory, settings, render_progress)
         scheduler, sweep_at_startup = create_scheduler(settings, session_factory, worker)
         metrics = Metrics(worker, session_factory)
+        metrics.watch_leases(scheduler.kept)
         dispatcher.message.middleware(metrics.middleware())
         dispatcher.callback_query.middleware(metrics.middleware())
         # The worker and the scheduler live as long as polling does; handlers get the worker

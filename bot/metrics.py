@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.logs import UPDATE_LOGGER
 from models import CampaignNotice, Delivery, DeliveryStatus
 from services.broadcasts.worker import DeliveryWorker
+from services.leases import Keeper
 from services.monitoring import campaigns
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -60,6 +61,21 @@ class _WorkerCollector(Collector):
             "1 while this process's delivery worker runs",
             value=int(self._worker.running),
         )
+
+
+class _LeaseCollector(Collector):
+    def __init__(self, keepers: list[Keeper]) -> None:
+        self._keepers = keepers  # the scheduler's list: a lease kept later shows up too
+
+    def collect(self) -> Iterator[Metric]:
+        held = GaugeMetricFamily(
+            "profinform_lease_held",
+            "1 while this process holds the lease (sweeps: it runs the scheduled sweeps)",
+            labels=["lease"],
+        )
+        for keeper in self._keepers:
+            held.add_metric([keeper.name], int(keeper.held))
+        yield held
 
 
 class Metrics:
@@ -104,6 +120,9 @@ class Metrics:
             registry=registry,
         )
         registry.register(_WorkerCollector(worker))
+
+    def watch_leases(self, keepers: list[Keeper]) -> None:
+        self.registry.register(_LeaseCollector(keepers))
 
     def middleware(self) -> BaseMiddleware:
         return _UpdateMetrics(self)
