@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
@@ -63,6 +64,7 @@ class GuardedScheduler(AsyncIOScheduler):
         super().__init__(**options)
         self.keeper = keeper
         self.kept: list[leases.Keeper] = [keeper]
+        self._catching_up: asyncio.Future[None] | None = None
         super().add_job(
             self._heartbeat,
             "interval",
@@ -89,10 +91,27 @@ class GuardedScheduler(AsyncIOScheduler):
 
     async def _heartbeat(self) -> None:
         for keeper in self.kept:
+            was = keeper.held
             try:
                 await keeper.hold()
             except Exception:  # the database is away: the next beat tries again
                 logger.warning("Lease %r not renewed", keeper.name, exc_info=True)
+            if keeper is self.keeper and keeper.held and not was:
+                # Beside the heartbeat, which must go on renewing however long the sweeps take.
+                self._catching_up = asyncio.ensure_future(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        """Taken over from a holder that died: run every job now, not at its next tick, so
+        what fell due meanwhile goes out at once (each sweep marks what it sent: nothing the
+        old holder sent goes out twice)."""
+        logger.info("Sweeps lease taken over: running the scheduled jobs now")
+        for job in self.get_jobs():
+            if job.id == LEASE_HEARTBEAT_JOB:
+                continue
+            try:
+                await job.func(*job.args, **job.kwargs)
+            except Exception:
+                logger.exception("Scheduled job %s failed after the takeover", job.id)
 
     async def release_leases(self) -> None:
         """Give every kept lease back (a graceful stop), so another replica takes over now."""

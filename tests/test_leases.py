@@ -4,9 +4,11 @@ start and says why."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.scheduler import GuardedScheduler, create_scheduler
-from models import Lease, utcnow
+from fakeapi import FakeTelegram
+from models import Campaign, Lease, utcnow
 from models.clock import FakeClock
 from services import leases
+from tests.conftest import TOKEN
+from tests.helpers import add_member, eventually, grant
 from tests.test_cli import run_cli
+from tests.test_shutdown import _start_bot
 
 
 class _Worker:
@@ -148,3 +154,65 @@ async def test_one_process_without_redis_holds_the_instance_lease_until_it_stops
         await app.close()
     async with app.session_factory() as session:
         assert await leases.holder_of(session, leases.INSTANCE) is None  # released
+
+
+# 1 December 2026, 10:00 Moscow: the fourth quarter's campaign opens, each officer prompted.
+OPENING = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+OFFICERS = {400001: "46-01-001", 400002: "46-29-004"}
+LEASE = 3.0
+
+
+def _prompts(fake: FakeTelegram, chat_id: int) -> int:
+    return sum("Открыт приём" in (m.text or "") for m in fake.messages(chat_id))
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="two replicas need Redis")
+@pytest.mark.usefixtures("directory")
+async def test_the_sweeps_lease_moves_to_the_other_process_when_its_holder_is_killed(
+    fake: FakeTelegram,
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> None:
+    for telegram_id, org in OFFICERS.items():
+        await add_member(session_factory, telegram_id, org, topics=())
+        await grant(session_factory, telegram_id, "officer", org)
+    env = {"CLOCK_NOW": OPENING.isoformat(), "LEASE_SECONDS": str(LEASE)}
+    log_a, log_b = tmp_path / "a.log", tmp_path / "b.log"
+    started = time.monotonic()
+    first = await _start_bot(settings, tmp_path, log_a, **env)
+    second = None
+    try:
+        # The first replica's start-up sweep opens the quarter and prompts every officer.
+        for telegram_id in OFFICERS:
+            await eventually(lambda t=telegram_id: _prompts(fake, t) == 1, within=40)
+        # One time on both machines, as the system clock would be (CLOCK_NOW starts each
+        # process's clock at the moment given, so the later one starts later).
+        later = OPENING + timedelta(seconds=time.monotonic() - started)
+        second = await _start_bot(
+            settings, tmp_path, log_b, **{**env, "CLOCK_NOW": later.isoformat()}
+        )
+        await eventually(lambda: "Bot is starting" in log_b.read_text(), within=40)
+        await asyncio.sleep(LEASE)  # a few heartbeats: the second one stands by
+        assert "Sweeps lease taken over" not in log_b.read_text()
+
+        first.kill()  # kill -9: no release, the lease has to run out
+        await first.wait()
+        killed = time.monotonic()
+        await eventually(lambda: "Sweeps lease taken over" in log_b.read_text(), within=30)
+        took = time.monotonic() - killed
+        assert took <= LEASE + LEASE / 3 + 3.0, took  # the term, a heartbeat, slack
+        await asyncio.sleep(2.0)  # the new holder's catch-up sweep has run
+        async with session_factory() as session:
+            holder = await leases.holder_of(session, leases.SWEEPS)
+            campaigns_opened = len(list(await session.scalars(select(Campaign.id))))
+        assert holder is not None and holder.split(":")[1] == str(second.pid)
+        assert campaigns_opened == 1
+        for telegram_id in OFFICERS:  # the sweep ran again on the new holder: nothing twice
+            assert _prompts(fake, telegram_id) == 1
+        assert TOKEN not in log_a.read_text() + log_b.read_text()
+    finally:
+        for process in (first, second):
+            if process is not None and process.returncode is None:
+                process.kill()
+                await process.wait()

@@ -27,7 +27,10 @@ SHUTDOWN_TIMEOUT = 4.0
 CHATS = range(500_001, 500_121)
 
 
-async def _start_bot(settings: Settings, tmp_path: Path) -> asyncio.subprocess.Process:
+async def _start_bot(
+    settings: Settings, tmp_path: Path, log: Path | None = None, **extra: str
+) -> asyncio.subprocess.Process:
+    """`python -m bot` on the test's database and fake API; its stderr piped, or into `log`."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -44,15 +47,21 @@ async def _start_bot(settings: Settings, tmp_path: Path) -> asyncio.subprocess.P
         BROADCAST_RATE="60",
         BROADCAST_CONCURRENCY="8",
     )
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    env.update(extra)
+    stderr = asyncio.subprocess.PIPE if log is None else log.open("wb")
+    try:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL if log is not None else asyncio.subprocess.PIPE,
+            stderr=stderr,
+        )
+    finally:
+        if log is not None and not isinstance(stderr, int):
+            stderr.close()  # the child has its own copy
 
 
 async def _by_status(sessions: async_sessionmaker[AsyncSession]) -> dict[DeliveryStatus, int]:
