@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -76,13 +77,26 @@ def _sends(fake: FakeTelegram) -> int:
     return sum(1 for call in fake.calls_of("sendMessage") if call.params.get("chat_id") in CHATS)
 
 
+def _webhook_env() -> dict[str, str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    return {
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
+        "WEBHOOK_SECRET": "shutdown-test-secret-0123456789",
+        "WEBHOOK_HOST": "127.0.0.1",
+        "WEBHOOK_PORT": str(port),
+    }
+
+
 @pytest.mark.parametrize(
-    "latency",
+    ("webhook", "latency"),
     [
-        pytest.param((0.3, 0.6), id="sends-finish"),
+        pytest.param(False, (0.3, 0.6), id="polling-sends-finish"),
         # Telegram hangs: the sends in flight outlive the worker's share of the timeout, are
         # cancelled and their rows stay pending; the process still exits in time.
-        pytest.param((30.0, 30.0), id="sends-hang"),
+        pytest.param(False, (30.0, 30.0), id="polling-sends-hang"),
+        pytest.param(True, (30.0, 30.0), id="webhook-sends-hang"),
     ],
 )
 async def test_sigterm_mid_broadcast_exits_in_time_with_every_row_sent_or_pending(
@@ -90,11 +104,15 @@ async def test_sigterm_mid_broadcast_exits_in_time_with_every_row_sent_or_pendin
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
     tmp_path: Path,
+    webhook: bool,
     latency: tuple[float, float],
 ) -> None:
-    process = await _start_bot(settings, tmp_path)
+    process = await _start_bot(settings, tmp_path, **(_webhook_env() if webhook else {}))
     try:
-        await fake.wait_polling(30)
+        if webhook:
+            await eventually(lambda: fake.calls_of("setWebhook") or None, within=30)
+        else:
+            await fake.wait_polling(30)
         fake.set_latency(*latency)  # from now on sends stay in flight for a while
         await queued(session_factory, CHATS, text="<b>Новость</b>")
         await eventually(lambda: _sends(fake) >= 8 or None, within=30)  # all 8 slots busy
