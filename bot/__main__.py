@@ -21,10 +21,12 @@ from bot.logs import setup_logging
 from services import audit, orgs
 from services.broadcasts import cli as broadcast_cli
 from texts import ru
+from texts import scale as scale_texts
 
 logger = logging.getLogger("bot")
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_SECOND_REPLICA = 3  # another process of the bot runs on this database and there is no Redis
 # services.reports.build's ReportKind values; spelled out so `--help` needs no matplotlib import.
 REPORT_KINDS = ("xlsx", "xlsx-all", "csv", "charts", "presidium", "subscribers")
 
@@ -143,10 +145,17 @@ async def _run_bot(settings: Settings) -> int:
 
     await migrate.upgrade_async(settings.database_url)
     app = Application.build(settings)
+    other = await app.claim_instance()
+    if other is not None:
+        logger.error("%s", scale_texts.SECOND_REPLICA_REFUSED.format(holder=other))
+        await app.close()
+        return EXIT_SECOND_REPLICA
     mode = "webhook" if settings.webhook_url else "long polling"
     logger.info("Bot is starting, %s (database: %s)", mode, app.engine.url.render_as_string())
     try:
-        await app.run()
+        await app.run_until_signal()
+    except asyncio.CancelledError:  # SHUTDOWN_TIMEOUT ran out (the signal handler cancelled)
+        logger.warning("Bot stopped at SHUTDOWN_TIMEOUT")
     finally:
         await app.close()
     logger.info("Bot stopped")
@@ -285,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     level = settings.log_level_number if isinstance(settings, Settings) else logging.WARNING
     secrets = [settings.bot_token.get_secret_value()] if isinstance(settings, Settings) else []
-    setup_logging(level, secrets)
+    log_format = settings.log_format if isinstance(settings, Settings) else "text"
+    setup_logging(level, secrets, log_format)
     settings.install_clock()
     if command == "migrate":
         migrate.upgrade(settings.database_url)

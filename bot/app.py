@@ -34,17 +34,21 @@ from bot.middlewares import (
     PersonMiddleware,
     ThrottleMiddleware,
 )
-from bot.scheduler import create_scheduler
+from bot.scheduler import GuardedScheduler, create_scheduler
 from bot.storage import DatabaseStorage
 from bot.webhook import BoundedRequestHandler, add_health_routes, add_metrics_route
 from handlers import build_root_router
 from handlers.admin.broadcast_views import render_progress as render_progress_card
 from handlers.menus import set_commands
-from services import people
+from services import leases, people
 from services.broadcasts.progress import ProgressRenderer
 from services.broadcasts.worker import DeliveryWorker
 
 logger = logging.getLogger(__name__)
+
+# Of SHUTDOWN_TIMEOUT, what the delivery worker gets to finish its sends in flight; whatever
+# it has not finished by then is cancelled, its rows left pending for the next run to send.
+WORKER_SHARE_OF_SHUTDOWN = 0.6
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -131,9 +135,10 @@ class Application:
     bot: Bot
     dispatcher: Dispatcher
     worker: DeliveryWorker
-    scheduler: AsyncIOScheduler
+    scheduler: GuardedScheduler
     metrics: Metrics
     _stopped: asyncio.Event | None = field(default=None, init=False)  # webhook mode
+    _stop_soon: asyncio.Future[None] | None = field(default=None, init=False)  # on a signal
 
     @classmethod
     def build(
@@ -148,6 +153,7 @@ class Application:
         worker = DeliveryWorker.from_settings(bot, session_factory, settings, render_progress)
         scheduler, sweep_at_startup = create_scheduler(settings, session_factory, worker)
         metrics = Metrics(worker, session_factory)
+        metrics.watch_leases(scheduler.kept)
         dispatcher.message.middleware(metrics.middleware())
         dispatcher.callback_query.middleware(metrics.middleware())
         # The worker and the scheduler live as long as polling does; handlers get the worker
@@ -158,7 +164,12 @@ class Application:
         dispatcher.startup.register(sweep_at_startup)
         dispatcher.startup.register(start_scheduler)
         dispatcher.shutdown.register(stop_scheduler)
-        dispatcher.shutdown.register(worker.stop)
+
+        async def stop_worker() -> None:
+            # Most of SHUTDOWN_TIMEOUT for the sends in flight; the rest for closing down.
+            await worker.stop(grace=settings.shutdown_timeout * WORKER_SHARE_OF_SHUTDOWN)
+
+        dispatcher.shutdown.register(stop_worker)
         return cls(
             settings=settings,
             engine=engine,
@@ -272,13 +283,68 @@ class Application:
             "scheduler": self.scheduler.running,
         }
 
+    async def run_until_signal(self) -> None:
+        """`run()` with SIGTERM/SIGINT handled here: stop taking updates, let the dispatcher's
+        shutdown finish the sends in flight (or hand them back), and give up on whatever still
+        runs at SHUTDOWN_TIMEOUT: the process exits within it."""
+        loop = asyncio.get_running_loop()
+        running = asyncio.current_task()
+        assert running is not None
+        deadline: list[asyncio.TimerHandle] = []
+
+        def overdue() -> None:
+            logger.error(
+                "Shutdown took over SHUTDOWN_TIMEOUT (%.0f s): stopping what still runs",
+                self.settings.shutdown_timeout,
+            )
+            running.cancel()
+
+        def on_signal(signal: signal_module.Signals) -> None:
+            if deadline:  # a second signal: already stopping
+                return
+            logger.info(
+                "%s: stopping (at most %.0f s)", signal.name, self.settings.shutdown_timeout
+            )
+            deadline.append(loop.call_later(self.settings.shutdown_timeout, overdue))
+            self._stop_soon = asyncio.ensure_future(self.stop())
+
+        for signal in (signal_module.SIGINT, signal_module.SIGTERM):
+            loop.add_signal_handler(signal, on_signal, signal)
+        try:
+            await self.run(handle_signals=False)
+        finally:
+            for signal in (signal_module.SIGINT, signal_module.SIGTERM):
+                loop.remove_signal_handler(signal)
+            for timer in deadline:
+                timer.cancel()
+
     async def stop(self) -> None:
         if self._stopped is not None:  # webhook mode
             self._stopped.set()
             return
         await self.dispatcher.stop_polling()
 
+    async def claim_instance(self) -> str | None:
+        """Without Redis this process must be the bot's only one on its database (the FSM
+        cache, the flood guard live in it): take the instance lease, renewed by the scheduler's
+        heartbeat; None when taken, else the live holder (the caller refuses to start). A
+        holder of this machine whose process is gone counts as dead at once."""
+        if self.settings.redis_url:
+            return None
+        keeper = leases.Keeper(
+            self.session_factory,
+            leases.INSTANCE,
+            self.settings.lease_seconds,
+            holder=self.scheduler.keeper.holder,
+            stale=leases.stale_on_this_host,
+        )
+        if not await keeper.hold():
+            return keeper.other
+        self.scheduler.kept.append(keeper)
+        return None
+
     async def close(self) -> None:
+        await self.scheduler.release_leases()
         await self.dispatcher.storage.close()
         await self.bot.session.close()
         await self.engine.dispose()

@@ -87,6 +87,8 @@ class Settings(DatabaseSettings):
     contacts: str = ""
     telegram_api_url: str | None = None
     log_level: str = "INFO"
+    # "json": one JSON object per log line (ids, handler, duration; never a text or a name).
+    log_format: str = "text"
     # Per-user flood guard: at most `throttle_rate` updates per `throttle_period` seconds.
     throttle_rate: int = Field(default=15, ge=1)
     throttle_period: float = Field(default=5.0, gt=0)
@@ -107,6 +109,12 @@ class Settings(DatabaseSettings):
     # webhook mode they are served beside the webhook.
     metrics_port: int = Field(default=0, ge=0, le=65535)
     metrics_host: str = "0.0.0.0"
+    # Leases in the database (seconds): the scheduled sweeps run on the replica that holds
+    # theirs, renewed every third of it; another replica takes over once it has run out. Without
+    # Redis the one bot process holds the instance lease and a second one refuses to start.
+    lease_seconds: float = Field(default=30.0, ge=3, le=300)
+    # SIGTERM: stop taking updates, finish or hand back the sends in flight, exit within this.
+    shutdown_timeout: float = Field(default=20.0, ge=1, le=600)
     # Broadcast delivery: Telegram allows about 30 messages per second to different chats.
     broadcast_rate: float = Field(default=30.0, gt=0)
     # Sends in flight at once, so that network latency does not cap the rate; also the most
@@ -215,6 +223,14 @@ class Settings(DatabaseSettings):
         value = value.upper()
         if value not in LOG_LEVELS:
             raise ValueError(f"одно из {', '.join(LOG_LEVELS)}")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("text", "json"):
+            raise ValueError("text или json")
         return value
 
     @property

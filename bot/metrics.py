@@ -9,26 +9,31 @@ in the database (the outbox, the campaign) is queried at scrape time too.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.handler import HandlerObject
-from aiogram.types import TelegramObject
+from aiogram.types import TelegramObject, Update, User
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.logs import UPDATE_LOGGER
 from models import CampaignNotice, Delivery, DeliveryStatus
 from services.broadcasts.worker import DeliveryWorker
+from services.leases import Keeper
 from services.monitoring import campaigns
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+update_log = logging.getLogger(UPDATE_LOGGER)
 
 
 class _WorkerCollector(Collector):
@@ -56,6 +61,21 @@ class _WorkerCollector(Collector):
             "1 while this process's delivery worker runs",
             value=int(self._worker.running),
         )
+
+
+class _LeaseCollector(Collector):
+    def __init__(self, keepers: list[Keeper]) -> None:
+        self._keepers = keepers  # the scheduler's list: a lease kept later shows up too
+
+    def collect(self) -> Iterator[Metric]:
+        held = GaugeMetricFamily(
+            "profinform_lease_held",
+            "1 while this process holds the lease (sweeps: it runs the scheduled sweeps)",
+            labels=["lease"],
+        )
+        for keeper in self._keepers:
+            held.add_metric([keeper.name], int(keeper.held))
+        yield held
 
 
 class Metrics:
@@ -100,6 +120,9 @@ class Metrics:
             registry=registry,
         )
         registry.register(_WorkerCollector(worker))
+
+    def watch_leases(self, keepers: list[Keeper]) -> None:
+        self.registry.register(_LeaseCollector(keepers))
 
     def middleware(self) -> BaseMiddleware:
         return _UpdateMetrics(self)
@@ -158,4 +181,23 @@ class _UpdateMetrics(BaseMiddleware):
             metrics.errors.labels(name).inc()
             raise
         finally:
-            metrics.latency.labels(name).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            metrics.latency.labels(name).observe(elapsed)
+            if update_log.isEnabledFor(logging.INFO):
+                _log_update(event, data, name, elapsed)
+
+
+def _log_update(event: TelegramObject, data: dict[str, Any], handler: str, elapsed: float) -> None:
+    """The per-update line: ids, the handler and the time it took; no text, no name."""
+    update = data.get("event_update")
+    user: User | None = data.get("event_from_user")
+    update_log.info(
+        "Update handled",
+        extra={
+            "update_id": update.update_id if isinstance(update, Update) else None,
+            "update_type": type(event).__name__.lower(),
+            "user_id": user.id if user is not None else None,
+            "handler": handler,
+            "duration_ms": round(elapsed * 1000, 2),
+        },
+    )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from models import utcnow
+from services import leases
 from services.broadcasts.worker import DeliveryWorker
 from services.monitoring import campaigns
 
@@ -46,11 +50,83 @@ async def monitoring_sweep(
         worker.wake()
 
 
+LEASE_HEARTBEAT_JOB = "lease-heartbeat"
+
+
+class GuardedScheduler(AsyncIOScheduler):
+    """Every job added runs only while this replica holds the sweeps lease (services.leases):
+    the sweeps run on one replica at a time, and another takes over within `LEASE_SECONDS` plus
+    a heartbeat when the holder dies. A job added with `add_job` is guarded whatever it is, so
+    a new sweep needs nothing more than its own `add_job`. The heartbeat renews the `kept`
+    leases (the sweeps', and the instance lease without Redis) every third of their term."""
+
+    def __init__(self, keeper: leases.Keeper, **options: Any) -> None:
+        super().__init__(**options)
+        self.keeper = keeper
+        self.kept: list[leases.Keeper] = [keeper]
+        self._catching_up: asyncio.Future[None] | None = None
+        super().add_job(
+            self._heartbeat,
+            "interval",
+            seconds=max(keeper.ttl.total_seconds() / 3, 1.0),
+            id=LEASE_HEARTBEAT_JOB,
+            max_instances=1,
+            coalesce=True,
+        )
+
+    def add_job(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return super().add_job(self.guard(func), *args, **kwargs)
+
+    def guard(self, func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+        """`func` (a coroutine function or a plain one) run only under the sweeps lease."""
+
+        @functools.wraps(func)
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not await self.keeper.hold():
+                return None
+            result = func(*args, **kwargs)
+            return await result if inspect.isawaitable(result) else result
+
+        return guarded
+
+    async def _heartbeat(self) -> None:
+        for keeper in self.kept:
+            was = keeper.held
+            try:
+                await keeper.hold()
+            except Exception:  # the database is away: the next beat tries again
+                logger.warning("Lease %r not renewed", keeper.name, exc_info=True)
+            if keeper is self.keeper and keeper.held and not was:
+                # Beside the heartbeat, which must go on renewing however long the sweeps take.
+                self._catching_up = asyncio.ensure_future(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        """Taken over from a holder that died: run every job now, not at its next tick, so
+        what fell due meanwhile goes out at once (each sweep marks what it sent: nothing the
+        old holder sent goes out twice)."""
+        logger.info("Sweeps lease taken over: running the scheduled jobs now")
+        for job in self.get_jobs():
+            if job.id == LEASE_HEARTBEAT_JOB:
+                continue
+            try:
+                await job.func(*job.args, **job.kwargs)
+            except Exception:
+                logger.exception("Scheduled job %s failed after the takeover", job.id)
+
+    async def release_leases(self) -> None:
+        """Give every kept lease back (a graceful stop), so another replica takes over now."""
+        for keeper in self.kept:
+            try:
+                await keeper.release()
+            except Exception:  # it expires on its own
+                logger.warning("Lease %r not released", keeper.name, exc_info=True)
+
+
 def create_scheduler(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
     worker: DeliveryWorker,
-) -> tuple[AsyncIOScheduler, Callable[[], Awaitable[None]]]:
+) -> tuple[GuardedScheduler, Callable[[], Awaitable[None]]]:
     """The scheduler, and the sweep to run once at start-up (whatever fell due while the bot
     was down goes out then, not a minute later).
 
@@ -58,7 +134,8 @@ def create_scheduler(
     the sweep against the one clock (`models.utcnow`), so tests and a faked date agree.
     """
     sweep = functools.partial(monitoring_sweep, session_factory, schedule_of(settings), worker)
-    scheduler = AsyncIOScheduler(timezone=settings.tz)
+    keeper = leases.Keeper(session_factory, leases.SWEEPS, settings.lease_seconds)
+    scheduler = GuardedScheduler(keeper, timezone=settings.tz)
     scheduler.add_job(
         sweep,
         "interval",
@@ -75,4 +152,12 @@ def create_scheduler(
         except Exception:  # the bot must start all the same; the next sweep tries again
             logger.exception("Monitoring sweep at start-up failed")
 
-    return scheduler, sweep_at_startup
+    guarded_at_startup = scheduler.guard(sweep_at_startup)
+
+    async def startup_under_lease() -> None:
+        try:
+            await guarded_at_startup()
+        except Exception:  # the lease's database is away: the heartbeat tries again
+            logger.exception("Sweeps lease not taken at start-up")
+
+    return scheduler, startup_under_lease

@@ -13,6 +13,7 @@ from models.broadcast import (
     RecallStatus,
 )
 from models.fsm import FsmRecord
+from models.lease import Lease
 from models.material import Material, MaterialAudience, MaterialCategory, MaterialKind
 from models.monitoring import (
     Answer,
@@ -48,6 +49,7 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "FsmRecord",
+    "Lease",
     "Material",
     "MaterialAudience",
     "MaterialCategory",

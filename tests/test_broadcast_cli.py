@@ -48,7 +48,7 @@ def run(migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> t
     """In-process `python -m bot` (the real argument parsing and exit codes, but fast)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", migrated_url)
-    monkeypatch.setattr(cli_main, "setup_logging", lambda level, secrets: None)
+    monkeypatch.setattr(cli_main, "setup_logging", lambda *args: None)
     return tmp_path, migrated_url
 
 

@@ -4,12 +4,13 @@ database drivers or SQLAlchemy, whatever LOG_LEVEL says."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import QUIET_LOGGERS, setup_logging
+from bot.logs import QUIET_LOGGERS, UPDATE_LOGGER, setup_logging
 from fakeapi import FakeTelegram, FakeUser
 from tests.conftest import TOKEN, RunningBot
 from tests.helpers import person_of, screen
@@ -25,7 +26,8 @@ def process_log() -> Iterator[io.StringIO]:
     (setup_logging replaces the root's handlers, pytest's among them)."""
     root = logging.getLogger()
     saved = root.handlers[:], root.level
-    levels = {name: logging.getLogger(name).level for name in (*DRIVER_LOGGERS, *QUIET_LOGGERS)}
+    names = (*DRIVER_LOGGERS, *QUIET_LOGGERS, UPDATE_LOGGER)
+    levels = {name: logging.getLogger(name).level for name in names}
     stream = io.StringIO()
     try:
         yield stream
@@ -35,8 +37,8 @@ def process_log() -> Iterator[io.StringIO]:
             logging.getLogger(name).setLevel(level)
 
 
-def capture(stream: io.StringIO, level: int) -> None:
-    setup_logging(level, [TOKEN])
+def capture(stream: io.StringIO, level: int, log_format: str = "text") -> None:
+    setup_logging(level, [TOKEN], log_format)
     handler = logging.getLogger().handlers[0]
     assert isinstance(handler, logging.StreamHandler)
     handler.setStream(stream)
@@ -75,3 +77,34 @@ def test_driver_loggers_stay_quiet_whatever_the_level(process_log: io.StringIO) 
     capture(process_log, logging.ERROR)  # a floor, never a way to make them louder
     for name in DRIVER_LOGGERS:
         assert not logging.getLogger(name).isEnabledFor(logging.WARNING), name
+
+
+async def test_json_lines_carry_ids_handler_and_duration_but_no_name_text_or_token(
+    fake: FakeTelegram, running_bot: RunningBot, process_log: io.StringIO
+) -> None:
+    capture(process_log, logging.INFO, "json")
+    person = FakeUser(id=100322, first_name="Аграфена", last_name="Голицына", username="agr_g")
+    await fake.send_message(person, "/start")
+    await fake.click(person, "✅ Согласен(на)")
+    assert "Согласие получено" in screen(fake, person.id).text
+    logging.getLogger("bot").info("Token %s must not show", TOKEN)
+
+    raw = process_log.getvalue()
+    lines = [json.loads(line) for line in raw.splitlines()]  # every line is one JSON object
+    assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+    handled = [line for line in lines if line["logger"] == UPDATE_LOGGER]
+    assert [line["update_type"] for line in handled] == ["message", "callbackquery"]
+    assert {line["user_id"] for line in handled} == {person.id}
+    assert len({line["update_id"] for line in handled}) == 2
+    assert all(line["handler"].startswith("handlers.") for line in handled)
+    assert all(isinstance(line["duration_ms"], float) for line in handled)
+    for private in ("Аграфена", "Голицына", "agr_g", "Согласен", "/start", TOKEN):
+        assert private not in raw, private
+    assert any(line["message"] == "Token *** must not show" for line in lines)
+
+
+def test_the_text_log_keeps_the_update_line_at_debug(process_log: io.StringIO) -> None:
+    capture(process_log, logging.INFO)
+    assert not logging.getLogger(UPDATE_LOGGER).isEnabledFor(logging.INFO)
+    capture(process_log, logging.INFO, "json")
+    assert logging.getLogger(UPDATE_LOGGER).isEnabledFor(logging.INFO)

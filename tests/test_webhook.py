@@ -141,6 +141,7 @@ async def test_metrics_count_updates_by_handler_and_deliveries(
     assert 'profinform_messages_total{outcome="sent"} 0.0' in text
     assert "profinform_rate_limited_total 0.0" in text
     assert "profinform_delivery_worker_up 1.0" in text
+    assert 'profinform_lease_held{lease="sweeps"} 1.0' in text  # this replica runs the sweeps
     assert "Мария" not in text and "m_ivanova" not in text  # no names, no texts
 
 
