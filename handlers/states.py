@@ -20,3 +20,21 @@ class Answering(StatesGroup):
     """An officer on a questionnaire question; typed text is the answer."""
 
     question = State()
+
+
+class Asking(StatesGroup):
+    """A member's question to the committee; the draft itself is a row in `questions`."""
+
+    writing = State()
+    clarifying = State()
+    rating_comment = State()
+    faq_search = State()
+
+
+class Consulting(StatesGroup):
+    """An answerer's step on a question: the answer, a closing reason, a FAQ entry."""
+
+    answering = State()
+    close_reason = State()
+    faq_question = State()
+    faq_answer = State()

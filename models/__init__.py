@@ -27,6 +27,14 @@ from models.monitoring import (
 )
 from models.org import Organization, OrgLevel
 from models.person import Person, Role, RoleKind
+from models.question import (
+    FaqEntry,
+    PostKind,
+    Question,
+    QuestionCategory,
+    QuestionPost,
+    QuestionStatus,
+)
 from models.topic import Subscription, Topic
 
 __all__ = [
@@ -46,12 +54,19 @@ __all__ = [
     "CampaignStatus",
     "Delivery",
     "DeliveryStatus",
+    # questions to the committee
+    "FaqEntry",
     "FsmRecord",
     "NoticeKind",
     "OfficerInvite",
     "OrgLevel",
     "Organization",
     "Person",
+    "PostKind",
+    "Question",
+    "QuestionCategory",
+    "QuestionPost",
+    "QuestionStatus",
     "Questionnaire",
     "RecallStatus",
     "Role",

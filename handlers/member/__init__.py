@@ -3,7 +3,16 @@
 from aiogram import Router
 
 from handlers.filters import PRIVATE, Registered
-from handlers.member import account, help, news, org_picker, profile, start, topics
+from handlers.member import (
+    account,
+    help,
+    news,
+    org_picker,
+    profile,
+    questions,
+    start,
+    topics,
+)
 
 
 def build_router() -> Router:
@@ -19,5 +28,6 @@ def build_router() -> Router:
     registered.include_routers(
         org_picker.router(), topics.router(), profile.router(), news.router()
     )
+    registered.include_router(questions.router())
     member.include_router(registered)
     return member

@@ -1,0 +1,190 @@
+"""End to end: a member's question to the committee, the consultant's card, the answer, the
+clarification and the rating; anonymity; forged buttons; /forget; the FAQ."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fakeapi import FakeTelegram, FakeUser
+from models import PostKind, Question, QuestionPost, QuestionStatus
+from tests.conftest import RunningBot
+from tests.helpers import add_member, button_texts, grant, screen
+
+pytestmark = pytest.mark.usefixtures("directory")
+
+CONSULTANT = FakeUser(id=200001, first_name="Инна", last_name="Правова")
+FOREIGN = FakeUser(id=200002, first_name="Олег", last_name="Чужой")
+
+
+async def _question(sessions: async_sessionmaker[AsyncSession]) -> Question:
+    async with sessions() as session:
+        found = await session.scalar(select(Question).where(Question.status != "draft"))
+        assert found is not None
+        return found
+
+
+async def _posts(sessions: async_sessionmaker[AsyncSession]) -> list[QuestionPost]:
+    async with sessions() as session:
+        return list(await session.scalars(select(QuestionPost).order_by(QuestionPost.id)))
+
+
+async def _setup(running_bot: RunningBot, fake: FakeTelegram, member: FakeUser) -> None:
+    """A member of a Kurchatov school; a consultant of Kurchatov, one of another territory."""
+    await add_member(running_bot.sessions, member.id, "46-31-002")
+    for user, territory in ((CONSULTANT, "46-31"), (FOREIGN, "46-01")):
+        await add_member(running_bot.sessions, user.id, None)
+        await grant(running_bot.sessions, user.id, "consultant", territory)
+        await fake.send_message(user, "/questions")  # the answerer's chat exists
+
+
+async def _ask(fake: FakeTelegram, member: FakeUser, *, anonymous: bool = False) -> None:
+    await fake.send_message(member, "/ask")
+    assert "Оплата труда" in button_texts(screen(fake, member.id))
+    await fake.click(member, "Оплата труда")
+    await fake.send_message(member, "Почему мне не доплатили за классное руководство?")
+    await fake.send_photo(member, caption="Расчётный листок")
+    assert "Добавлено (2)" in screen(fake, member.id).text
+    await fake.click(member, "🕶 Отправить анонимно" if anonymous else "✅ Отправить")
+
+
+def _everything_seen(fake: FakeTelegram, chat_id: int) -> str:
+    return "\n".join(
+        f"{m.text or ''} {button_texts(m)}" for m in fake.messages(chat_id, include_deleted=True)
+    )
+
+
+async def test_ask_take_answer_clarify_rate(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser
+) -> None:
+    await _setup(running_bot, fake, member)
+    await _ask(fake, member)
+    question = await _question(running_bot.sessions)
+    assert f"Вопрос № {question.id} принят" in screen(fake, member.id).text
+    assert question.status is QuestionStatus.OPEN and question.territory_id is not None
+
+    card = screen(fake, CONSULTANT.id)
+    assert f"Вопрос № {question.id}" in card.text and "Оплата труда" in card.text
+    assert "Мария" not in card.text  # the name only after «Взять»
+    assert button_texts(card)[:3] == ["Взять в работу", "Передать в обком", "Закрыть без ответа"]
+    assert f"Вопрос № {question.id}" not in _everything_seen(fake, FOREIGN.id)
+
+    await fake.click(CONSULTANT, "Взять в работу", card.message_id)
+    taken = fake.message(CONSULTANT.id, card.message_id)
+    assert taken is not None and "Мария Иванова" in (taken.text or "")
+    copies = [m.kind for m in fake.messages(CONSULTANT.id)]
+    assert "photo" in copies  # the photo copied as written
+
+    await fake.send_message(CONSULTANT, "Доплата положена с 1 сентября, обратитесь в бухгалтерию.")
+    texts = [m.text for m in fake.messages(member.id)]
+    assert "Доплата положена с 1 сентября, обратитесь в бухгалтерию." in texts
+    answer_note = screen(fake, member.id)
+    assert f"Ответ на ваш вопрос № {question.id}" in answer_note.text
+    assert button_texts(answer_note) == ["Уточнить", "👍", "👎"]
+
+    await fake.click(member, "Уточнить")
+    await fake.send_message(member, "А за прошлый год?")
+    assert "А за прошлый год?" in [m.text for m in fake.messages(CONSULTANT.id)]
+    await fake.click(CONSULTANT, "Ответить")
+    await fake.send_message(CONSULTANT, "За прошлый год — тоже.")
+    assert "За прошлый год — тоже." in [m.text for m in fake.messages(member.id)]
+    assert button_texts(screen(fake, member.id)) == ["👍", "👎"]  # one clarification only
+
+    await fake.click(member, "👍")
+    await fake.send_message(member, "Спасибо!")
+    assert "комментарий сохранён" in screen(fake, member.id).text
+
+    stored = await _question(running_bot.sessions)
+    assert stored.status is QuestionStatus.ANSWERED and stored.rating == 1
+    assert stored.rating_comment == "Спасибо!" and stored.clarified
+    assert stored.taken_at is not None and stored.answered_at is not None
+    kinds = [p.kind for p in await _posts(running_bot.sessions)]
+    assert kinds == [
+        PostKind.QUESTION,
+        PostKind.QUESTION,
+        PostKind.ANSWER,
+        PostKind.CLARIFY,
+        PostKind.ANSWER,
+    ]
+
+    await fake.send_message(member, "/myquestions")
+    assert f"№ {question.id} · Оплата труда · есть ответ" in screen(fake, member.id).text
+
+
+async def test_anonymous_question_never_shows_the_name(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser
+) -> None:
+    await _setup(running_bot, fake, member)
+    await _ask(fake, member, anonymous=True)
+    await fake.click(CONSULTANT, "Взять в работу")
+    await fake.send_message(CONSULTANT, "Ответ")
+    seen = _everything_seen(fake, CONSULTANT.id)
+    assert "анонимно" in seen
+    for trace in ("Мария", "Иванова", "m_ivanova"):
+        assert trace not in seen
+    for message in fake.messages(CONSULTANT.id):
+        assert message.forward_origin is None
+
+
+async def test_forged_and_stale_buttons_change_nothing(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser
+) -> None:
+    await _setup(running_bot, fake, member)
+    await _ask(fake, member)
+    question = await _question(running_bot.sessions)
+    await fake.send_message(FOREIGN, "/questions")
+    await fake.send_callback(FOREIGN, f"qa:t:{question.id}")  # another territory's question
+    await fake.send_callback(member, f"qa:t:{question.id}")  # a member on an answerer's button
+    assert (await _question(running_bot.sessions)).status is QuestionStatus.OPEN
+    alerts = [a.get("text") for a in fake.callback_answers]
+    assert "Этот вопрос вам недоступен." in alerts
+    assert any(a and "устарела" in a for a in alerts)
+
+    await fake.click(CONSULTANT, "Закрыть без ответа")
+    await fake.send_message(CONSULTANT, "Вопрос не к профсоюзу")
+    assert "закрыт без ответа" in screen(fake, member.id).text
+    await fake.send_callback(CONSULTANT, f"qa:t:{question.id}")  # a closed question
+    stored = await _question(running_bot.sessions)
+    assert stored.status is QuestionStatus.CLOSED and stored.taken_by is None
+    assert "Этот вопрос уже взят в работу или закрыт." in [
+        a.get("text") for a in fake.callback_answers
+    ]
+
+
+async def test_forget_with_an_open_question_keeps_only_counts(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser
+) -> None:
+    await _setup(running_bot, fake, member)
+    await _ask(fake, member)
+    await fake.send_message(member, "/forget")
+    await fake.click(member, "Да, удалить")
+    stored = await _question(running_bot.sessions)
+    assert stored.person_id is None and stored.status is QuestionStatus.CLOSED
+    for post in await _posts(running_bot.sessions):
+        assert post.text is None and post.chat_id is None and post.message_id is None
+
+
+async def test_faq_publish_and_search(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser
+) -> None:
+    await _setup(running_bot, fake, member)
+    await _ask(fake, member)
+    await fake.click(CONSULTANT, "Взять в работу")
+    await fake.send_message(CONSULTANT, "Ответ участнику")
+    await fake.click(CONSULTANT, "Опубликовать в FAQ")
+    await fake.send_message(CONSULTANT, "Положена ли ДОПЛАТА за классное руководство?")
+    await fake.send_message(CONSULTANT, "Да, с 1 сентября 2023 года — 5000 рублей.")
+    assert "Опубликовано" in screen(fake, CONSULTANT.id).text
+
+    await fake.send_message(member, "/faq")
+    await fake.send_message(member, "доплата классное")
+    found = screen(fake, member.id).text
+    assert "Положена ли ДОПЛАТА" in found and "5000 рублей" in found
+    assert "Мария" not in found
+    await fake.send_message(member, "отпуск")
+    assert "Ничего не нашлось" in screen(fake, member.id).text
+    await fake.send_message(member, "/faq")
+    await fake.click(member, "Оплата труда")
+    assert "Положена ли ДОПЛАТА" in screen(fake, member.id).text
+    assert "« Назад" in button_texts(screen(fake, member.id))
