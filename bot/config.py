@@ -127,6 +127,9 @@ class Settings(DatabaseSettings):
     campaign_deadline_day: int = Field(default=DEFAULT_SCHEDULE.deadline_day, ge=1, le=28)
     campaign_deadline_time: time = DEFAULT_SCHEDULE.deadline_time
     reminder_days: Annotated[tuple[int, ...], NoDecode] = DEFAULT_SCHEDULE.reminder_days
+    # Members' questions: working days without an answer before the territory's answerers are
+    # reminded; after twice that the question goes to the regional admins.
+    question_sla_days: int = Field(default=3, ge=1, le=30)
 
     @field_validator("bot_token")
     @classmethod

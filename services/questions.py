@@ -14,6 +14,10 @@ from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    Audience,
+    Broadcast,
+    BroadcastKind,
+    BroadcastStatus,
     FaqEntry,
     Organization,
     OrgLevel,
@@ -28,6 +32,8 @@ from models import (
     utcnow,
 )
 from services import workdays
+from services.broadcasts import outbox
+from texts import questions as tq
 
 PAGE_SIZE = 8
 WAITING = (QuestionStatus.OPEN, QuestionStatus.TAKEN)
@@ -299,57 +305,64 @@ async def listing(
 # --- the SLA sweep ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Reminder:
-    question_id: int
-    recipients: list[int]
-    escalation: bool
-
-
 async def sla_sweep(
     session: AsyncSession, now: datetime, sla_days: int, admin_ids: frozenset[int], tz: tzinfo
-) -> list[Reminder]:
+) -> list[int]:
     """Questions with no answer after `sla_days` working days remind the territory's
     answerers once; after twice that, they go to the regional admins once. Each reminder is
-    claimed with a conditional UPDATE before it is returned, so a restart or a second
-    replica neither repeats nor skips it."""
-    due: list[Reminder] = []
+    claimed with a conditional UPDATE and its outbox broadcast committed in the same
+    transaction, so a restart or a second replica neither repeats nor skips it. Returns the
+    broadcasts' ids."""
     waiting = (
-        await session.scalars(
-            select(Question).where(
+        await session.execute(
+            select(Question.id, Question.asked_at, Question.territory_id, Question.reminded_at)
+            .where(
                 Question.status.in_(WAITING),
                 Question.asked_at.is_not(None),
-                or_(Question.reminded_at.is_(None), Question.escalated_at.is_(None)),
+                Question.escalated_at.is_(None),
             )
+            .order_by(Question.asked_at)
         )
     ).all()
-    for question in waiting:
-        assert question.asked_at is not None
-        asked = question.asked_at.astimezone(tz)
-        if question.escalated_at is None and now >= workdays.add(asked, 2 * sla_days):
-            claimed = await session.execute(
-                update(Question)
-                .where(Question.id == question.id, Question.escalated_at.is_(None))
-                .values(escalated_at=now, reminded_at=func.coalesce(Question.reminded_at, now))
-            )
-            if claimed.rowcount:  # type: ignore[attr-defined]
-                due.append(Reminder(question.id, await _regional_admins(session, admin_ids), True))
-        elif question.reminded_at is None and now >= workdays.add(asked, sla_days):
-            claimed = await session.execute(
-                update(Question)
-                .where(Question.id == question.id, Question.reminded_at.is_(None))
-                .values(reminded_at=now)
-            )
-            if claimed.rowcount:  # type: ignore[attr-defined]
-                due.append(
-                    Reminder(
-                        question.id,
-                        await answerer_ids(session, question.territory_id, admin_ids),
-                        False,
-                    )
-                )
+    created: list[int] = []
+    for question_id, asked_at, territory_id, reminded_at in waiting:
+        asked = asked_at.astimezone(tz) if asked_at else now
+        if now >= workdays.add(asked, 2 * sla_days):
+            claim = Question.escalated_at.is_(None)
+            values = {"escalated_at": now, "reminded_at": reminded_at or now}
+            recipients = await _regional_admins(session, admin_ids)
+            text = tq.ESCALATION.format(number=question_id, days=2 * sla_days)
+        elif reminded_at is None and now >= workdays.add(asked, sla_days):
+            claim = Question.reminded_at.is_(None)
+            values = {"reminded_at": now}
+            recipients = await answerer_ids(session, territory_id, admin_ids)
+            text = tq.REMINDER.format(number=question_id, days=sla_days)
+        else:
+            continue
+        claimed = await session.execute(
+            update(Question).where(Question.id == question_id, claim).values(**values)
+        )
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            await session.commit()
+            continue
+        broadcast = Broadcast(
+            kind=BroadcastKind.NEWS,
+            status=BroadcastStatus.SCHEDULED,
+            scheduled_at=now,
+            text=text,
+            preview=text[:120],
+            source_message_ids=[],
+            audience=Audience.PEOPLE,
+            recipient_ids=recipients,
+            total=0,
+        )
+        session.add(broadcast)
+        await session.commit()
+        created.append(broadcast.id)
+        # Should the process die here, the worker's sweep of due scheduled broadcasts sends it.
+        await outbox.enqueue(session, broadcast.id)
     await session.commit()
-    return due
+    return created
 
 
 async def _regional_admins(session: AsyncSession, admin_ids: frozenset[int]) -> list[int]:

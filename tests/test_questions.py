@@ -3,14 +3,18 @@ clarification and the rating; anonymity; forged buttons; /forget; the FAQ."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fakeapi import FakeTelegram, FakeUser
 from models import PostKind, Question, QuestionPost, QuestionStatus
+from models.clock import FakeClock
 from tests.conftest import RunningBot
-from tests.helpers import add_member, button_texts, grant, screen
+from tests.helpers import add_member, button_texts, eventually, grant, screen
 
 pytestmark = pytest.mark.usefixtures("directory")
 
@@ -188,3 +192,53 @@ async def test_faq_publish_and_search(
     await fake.click(member, "Оплата труда")
     assert "Положена ли ДОПЛАТА" in screen(fake, member.id).text
     assert "« Назад" in button_texts(screen(fake, member.id))
+
+
+async def _sla_sweep(running_bot: RunningBot) -> None:
+    from bot.scheduler import questions_sweep
+
+    assert running_bot.app is not None
+    await questions_sweep(running_bot.sessions, running_bot.settings, running_bot.app.worker)
+
+
+def _count(fake: FakeTelegram, chat_id: int, words: str) -> int:
+    return sum(words in (m.text or "") for m in fake.messages(chat_id))
+
+
+async def test_sla_reminder_and_escalation_once_each_across_a_restart(
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    member: FakeUser,
+    admin: FakeUser,
+    clock: FakeClock,
+) -> None:
+    await _setup(running_bot, fake, member)
+    await fake.send_message(admin, "/help")  # a listed admin's person row and chat
+    await _ask(fake, member)  # Thursday 14 May 2026, 12:00 Moscow
+    question = await _question(running_bot.sessions)
+
+    # Three working days: Friday 15, Monday 18, Tuesday 19 May at 12:00 Moscow.
+    clock.set(datetime(2026, 5, 19, 8, 59, tzinfo=UTC))
+    await _sla_sweep(running_bot)
+    await asyncio.sleep(0.2)
+    assert _count(fake, CONSULTANT.id, "⏰ Вопрос №") == 0
+    clock.set(datetime(2026, 5, 19, 9, 1, tzinfo=UTC))
+    await _sla_sweep(running_bot)
+    await eventually(lambda: _count(fake, CONSULTANT.id, f"⏰ Вопрос № {question.id}") == 1)
+    await running_bot.restart()  # the start-up sweep runs again
+    await _sla_sweep(running_bot)
+    await asyncio.sleep(0.3)
+    assert _count(fake, CONSULTANT.id, "⏰ Вопрос №") == 1
+    assert _count(fake, admin.id, "⚠️ Вопрос №") == 0
+
+    # Six working days: Friday 22 May, to the regional admins.
+    clock.set(datetime(2026, 5, 22, 9, 1, tzinfo=UTC))
+    await _sla_sweep(running_bot)
+    await eventually(lambda: _count(fake, admin.id, f"⚠️ Вопрос № {question.id}") == 1)
+    await running_bot.restart()
+    await _sla_sweep(running_bot)
+    await asyncio.sleep(0.3)
+    assert _count(fake, admin.id, "⚠️ Вопрос №") == 1
+    assert _count(fake, CONSULTANT.id, "⏰ Вопрос №") == 1
+    stored = await _question(running_bot.sessions)
+    assert stored.reminded_at is not None and stored.escalated_at is not None
