@@ -22,6 +22,7 @@ ACCEPTED_CONTENT = frozenset({"text", "photo", "document"})
 
 
 class AskAction(StrEnum):
+    START = "b"  # the «Задать вопрос» button of /help
     CATEGORY = "c"
     SEND = "s"
     SEND_ANONYMOUS = "a"

@@ -242,3 +242,61 @@ async def test_sla_reminder_and_escalation_once_each_across_a_restart(
     assert _count(fake, CONSULTANT.id, "⏰ Вопрос №") == 1
     stored = await _question(running_bot.sessions)
     assert stored.reminded_at is not None and stored.escalated_at is not None
+
+
+async def test_regional_admin_grants_a_consultant_and_questions_list_pages(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser, admin: FakeUser
+) -> None:
+    await add_member(running_bot.sessions, member.id, "46-31-002")
+    helper = FakeUser(id=200003, first_name="Юлия", last_name="Юрист", username="yurist")
+    await add_member(running_bot.sessions, helper.id, None)
+    async with running_bot.sessions() as session:
+        from services import people
+
+        person = await people.get_person(session, helper.id)
+        assert person is not None
+        await people.seen(
+            session,
+            person,
+            people.TelegramProfile(helper.id, "Юлия", "Юрист", "yurist"),
+        )
+    await fake.send_message(helper, "/questions")
+    assert "Я не понял" in screen(fake, helper.id).text  # not an answerer yet
+    await fake.send_message(member, "/consultant @yurist 46-31")  # a member may not grant
+    async with running_bot.sessions() as session:
+        from models import Role, RoleKind
+
+        assert await session.scalar(select(Role).where(Role.kind == RoleKind.CONSULTANT)) is None
+    await fake.send_message(admin, "/consultant @yurist 46-31")
+    assert "консультант" in screen(fake, admin.id).text
+
+    await fake.send_message(member, "/help")
+    assert "/ask" in screen(fake, member.id).text
+    for _ in range(9):
+        await fake.click(member, "❓ Задать вопрос")
+        await fake.click(member, "Охрана труда")
+        await fake.send_message(member, "Вопрос")
+        await fake.click(member, "✅ Отправить")
+        await fake.send_message(member, "/help")
+
+    await fake.send_message(helper, "/questions")
+    page = screen(fake, helper.id)
+    assert "Всего: 9" in page.text
+    labels = button_texts(page)
+    numbers = [label for label in labels if label.startswith("№ ")]
+    assert len(numbers) == 8 and numbers[0].startswith("№ 1 ")  # oldest first
+    await fake.click(helper, "▶️")
+    assert len([t for t in button_texts(screen(fake, helper.id)) if t.startswith("№ ")]) == 1
+    await fake.click(helper, "Тема: все темы ▸")  # → the first category: Оплата труда
+    assert "Вопросов нет" in screen(fake, helper.id).text
+    await fake.click(helper, "С ответом")
+    assert "Вопросов нет" in screen(fake, helper.id).text
+
+    await fake.send_message(helper, "/questions")
+    await fake.click(helper, button_texts(screen(fake, helper.id))[0])
+    await fake.click(helper, "Передать в обком")
+    assert "передан в обком" in screen(fake, helper.id).text
+    assert "Взять в работу" in button_texts(screen(fake, admin.id))
+    async with running_bot.sessions() as session:
+        first = await session.get(Question, 1)
+        assert first is not None and first.territory_id is None

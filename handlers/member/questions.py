@@ -92,6 +92,13 @@ async def on_ask_button(
     settings: Settings,
 ) -> None:
     action = callback_data.action
+    if action is AskAction.START:
+        await state.clear()
+        await callback.answer()
+        await bot.send_message(
+            callback.from_user.id, tq.ASK_CHOOSE, reply_markup=await categories_markup(session)
+        )
+        return
     if action is AskAction.CATEGORY:
         category = await questions.category(session, callback_data.cat)
         if category is None:
