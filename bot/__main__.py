@@ -26,7 +26,8 @@ logger = logging.getLogger("bot")
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 # services.reports.build's ReportKind values; spelled out so `--help` needs no matplotlib import.
-REPORT_KINDS = ("xlsx", "xlsx-all", "csv", "charts", "presidium", "subscribers")
+REPORT_KINDS: tuple[str, ...] = ("xlsx", "xlsx-all", "csv", "charts", "presidium", "subscribers")
+REPORT_KINDS += ("questions",)  # members' questions (/ask): categories, territories, times
 
 
 def _parser() -> argparse.ArgumentParser:

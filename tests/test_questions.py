@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,6 +17,8 @@ from models import PostKind, Question, QuestionPost, QuestionStatus
 from models.clock import FakeClock
 from tests.conftest import RunningBot
 from tests.helpers import add_member, button_texts, eventually, grant, screen
+from tests.test_cli import run_cli
+from tests.test_reports_chat import press_and_wait, uploads
 
 pytestmark = pytest.mark.usefixtures("directory")
 
@@ -300,3 +304,47 @@ async def test_regional_admin_grants_a_consultant_and_questions_list_pages(
     async with running_bot.sessions() as session:
         first = await session.get(Question, 1)
         assert first is not None and first.territory_id is None
+
+
+async def test_questions_report_in_the_chat_and_the_command_line(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser, admin: FakeUser, tmp_path: Path
+) -> None:
+    await _setup(running_bot, fake, member)
+    await _ask(fake, member)
+    await fake.click(CONSULTANT, "Взять в работу")
+    await fake.send_message(CONSULTANT, "Ответ")
+    await fake.click(member, "👎")
+    await _ask(fake, member)  # a second one, still open
+
+    async with running_bot.sessions() as session:
+        from services.reports import questions as report
+
+        stats = await report.collect(session, territory_id=None, sla_days=3, tz=UTC)
+    assert (stats.asked, stats.answered, stats.within_sla, stats.down) == (2, 1, 1, 1)
+    pay = next(row for row in stats.by_category if row.title == "Оплата труда")
+    assert (pay.asked, pay.answered) == (2, 1)
+    assert stats.median_hours is not None and stats.median_hours < 1
+
+    await fake.send_message(admin, "/reports")
+    await press_and_wait(fake, admin, "Вопросы участников")
+    (chart,) = uploads(fake, admin.id, "sendPhoto")
+    (workbook,) = uploads(fake, admin.id, "sendDocument")
+    assert workbook.filename.endswith(".xlsx") and chart.filename.endswith(".png")
+
+    out = tmp_path / "out"
+    done = await asyncio.to_thread(
+        run_cli,
+        "report",
+        "questions",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+        DATABASE_URL=running_bot.settings.database_url,
+    )
+    assert done.returncode == 0, done.stderr
+    written = sorted(p.name for p in out.iterdir())
+    assert [name.rsplit(".", 1)[1] for name in written] == ["png", "xlsx"]
+    sheet = load_workbook(out / written[1])["Итоги"]
+    values = {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
+    assert str(values["Задано вопросов"]) == "2"
+    assert str(values["Получили ответ"]) == "1"

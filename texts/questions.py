@@ -131,3 +131,21 @@ MEMBER_COMMANDS = {
     "faq": "Вопросы и ответы",
 }
 ANSWERER_COMMANDS = {"questions": "Вопросы участников"}
+
+REPORT_REGION = "Обком (областного подчинения, без организации)"
+REPORT_ASKED = "Задано вопросов"
+REPORT_ANSWERED = "Получили ответ"
+REPORT_MEDIAN = "Медиана времени до первого ответа, ч"
+REPORT_P90 = "90-й процентиль времени до первого ответа, ч"
+REPORT_SLA_SHARE = "Доля ответов в срок"
+REPORT_UP = "Оценки 👍"
+REPORT_DOWN = "Оценки 👎"
+REPORT_SHEET_SUMMARY = "Итоги"
+REPORT_SHEET_CATEGORIES = "По темам"
+REPORT_SHEET_TERRITORIES = "По территориям"
+REPORT_CATEGORY = "Тема"
+REPORT_TERRITORY = "Территория"
+REPORT_CHART_TITLE = "Вопросы участников по темам"
+REPORT_CAPTION = "Вопросы участников: задано {asked}, с ответом {answered}, медиана {median} ч"
+REPORT_BUTTON = "Вопросы участников"
+REPORT_PDF_TITLE = "Вопросы членов Профсоюза"
