@@ -348,3 +348,26 @@ async def test_questions_report_in_the_chat_and_the_command_line(
     values = {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
     assert str(values["Задано вопросов"]) == "2"
     assert str(values["Получили ответ"]) == "1"
+
+
+def test_presidium_section_shows_the_figures_and_categories() -> None:
+    from services.reports import presidium
+    from services.reports.questions import QuestionStats, Row
+
+    stats = QuestionStats(
+        asked=3,
+        answered=2,
+        within_sla=1,
+        hours=[2.0, 30.0],
+        up=1,
+        down=1,
+        by_category=[Row("Оплата труда", 2, 1), Row("Охрана труда", 1, 1)],
+    )
+    section = presidium.questions_section(stats)
+    heading, summary, categories = section
+    assert "Вопросы членов Профсоюза" in " ".join(heading.lines)  # type: ignore[union-attr]
+    figures = dict(summary.rows)  # type: ignore[union-attr]
+    assert figures["Задано вопросов"] == "3" and figures["Доля ответов в срок"] == "50\xa0%"
+    assert figures["Медиана времени до первого ответа, ч"] == "16,0"
+    assert ("Оплата труда", "2", "1") in categories.rows  # type: ignore[union-attr]
+    assert len(presidium.paginate(section)) == 1

@@ -87,7 +87,7 @@ async def make(
             )
         ]
     else:
-        files = await _files(session, kind, scope, chosen, now, tz)
+        files = await _files(session, kind, scope, chosen, now, tz, question_sla_days)
     await audit.log(
         session,
         actor,
@@ -107,6 +107,7 @@ async def _files(
     chosen: Campaign | None,
     now: datetime,
     tz: tzinfo,
+    question_sla_days: int = 3,
 ) -> list[ReportFile]:
     if chosen is None:
         return await _subscribers(session, scope, now, tz)
@@ -128,7 +129,12 @@ async def _files(
             ReportFile(f"{stem}_{number}.png", picture.png, picture.caption)
             for number, picture in enumerate(pictures, 1)
         ]
-    pdf = await asyncio.to_thread(presidium.build_pdf, dataset, pictures, now.astimezone(tz))
+    asked = await questions_report.collect(
+        session, territory_id=scope.territory_id, sla_days=question_sla_days, tz=tz
+    )
+    pdf = await asyncio.to_thread(
+        presidium.build_pdf, dataset, pictures, now.astimezone(tz), asked
+    )
     return [ReportFile(f"{stem}.pdf", pdf)]
 
 

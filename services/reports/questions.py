@@ -117,7 +117,7 @@ def summary_lines(stats: QuestionStats) -> list[tuple[str, str]]:
         (tq.REPORT_ANSWERED, str(stats.answered)),
         (tq.REPORT_MEDIAN, _hours(stats.median_hours)),
         (tq.REPORT_P90, _hours(stats.p90_hours)),
-        (tq.REPORT_SLA_SHARE, "—" if share is None else charts.percent(share)),
+        (tq.REPORT_SLA_SHARE, "—" if share is None else charts.percent(100 * share)),
         (tq.REPORT_UP, str(stats.up)),
         (tq.REPORT_DOWN, str(stats.down)),
     ]
