@@ -4,6 +4,7 @@ clarification and the rating; anonymity; forged buttons; /forget; the FAQ."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.logs import QUIET_LOGGERS
 from fakeapi import FakeTelegram, FakeUser
 from models import PostKind, Question, QuestionPost, QuestionStatus
 from models.clock import FakeClock
@@ -64,8 +66,17 @@ def _everything_seen(fake: FakeTelegram, chat_id: int) -> str:
 
 
 async def test_ask_take_answer_clarify_rate(
-    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    member: FakeUser,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name, floor in QUIET_LOGGERS.items():  # as setup_logging does at LOG_LEVEL=DEBUG
+        logger = logging.getLogger(name)
+        monkeypatch.setattr(logger, "level", logger.level)  # restored after the test
+        logger.setLevel(floor)  # setLevel, not the attribute: it clears logging's cache
     await _setup(running_bot, fake, member)
     await _ask(fake, member)
     question = await _question(running_bot.sessions)
@@ -118,6 +129,20 @@ async def test_ask_take_answer_clarify_rate(
 
     await fake.send_message(member, "/myquestions")
     assert f"№ {question.id} · Оплата труда · есть ответ" in screen(fake, member.id).text
+
+    # 152-FZ: no question, answer, clarification or name in any log line.
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Question 1 asked" in logged or f"Question {question.id} asked" in logged
+    for secret in (
+        "классное руководство",
+        "Расчётный",
+        "Доплата положена",
+        "прошлый год",
+        "Спасибо!",
+        "Мария",
+        "Иванова",
+    ):
+        assert secret not in logged
 
 
 async def test_anonymous_question_never_shows_the_name(
