@@ -290,8 +290,9 @@ async def test_regional_admin_grants_a_consultant_and_questions_list_pages(
             people.TelegramProfile(helper.id, "Юлия", "Юрист", "yurist"),
         )
     await fake.send_message(helper, "/questions")
-    assert "Я не понял" in screen(fake, helper.id).text  # not an answerer yet
+    assert "для консультантов" in screen(fake, helper.id).text  # not an answerer yet
     await fake.send_message(member, "/consultant @yurist 46-31")  # a member may not grant
+    assert "только администраторам" in screen(fake, member.id).text
     async with running_bot.sessions() as session:
         from models import Role, RoleKind
 

@@ -333,12 +333,18 @@ async def on_faq_search(message: Message, session: AsyncSession) -> None:
     await message.answer(text[:4000])
 
 
+async def cmd_questions_not_answerer(message: Message) -> None:
+    # Answerers' /questions is taken by their own router, registered before this one.
+    await message.answer(tq.NOT_ANSWERER)
+
+
 def router() -> Router:
     """This module's handlers on a fresh router (one per dispatcher)."""
     r = Router(name=__name__)
     r.message.register(cmd_ask, Command("ask"))
     r.message.register(cmd_myquestions, Command("myquestions"))
     r.message.register(cmd_faq, Command("faq"))
+    r.message.register(cmd_questions_not_answerer, Command("questions"))
     r.callback_query.register(on_ask_button, AskCB.filter())
     r.callback_query.register(on_faq_button, FaqCB.filter())
     r.message.register(on_question_part, StateFilter(Asking.writing), NOT_COMMAND)
