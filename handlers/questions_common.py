@@ -31,6 +31,7 @@ class AskAction(StrEnum):
     UP = "u"
     DOWN = "d"
     NO_COMMENT = "n"
+    NO_CLARIFICATION = "z"  # «Отмена» under «Напишите уточнение»
 
 
 class AskCB(CallbackData, prefix="qk"):

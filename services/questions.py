@@ -319,6 +319,8 @@ async def sla_sweep(
             .where(
                 Question.status.in_(WAITING),
                 Question.asked_at.is_not(None),
+                # A clarification after the first answer is no late question.
+                Question.answered_at.is_(None),
                 Question.escalated_at.is_(None),
             )
             .order_by(Question.asked_at)

@@ -175,6 +175,13 @@ async def test_forged_and_stale_buttons_change_nothing(
     assert any(a and "устарела" in a for a in alerts)
 
     await fake.click(CONSULTANT, "Закрыть без ответа")
+    await fake.click(CONSULTANT, "Отмена")  # a way back: nothing changed
+    assert "ничего не изменено" in screen(fake, CONSULTANT.id).text
+    await fake.send_message(CONSULTANT, "Это не причина, а просто текст")
+    assert (await _question(running_bot.sessions)).status is QuestionStatus.OPEN
+    await fake.send_message(CONSULTANT, "/questions")
+    await fake.click(CONSULTANT, button_texts(screen(fake, CONSULTANT.id))[0])
+    await fake.click(CONSULTANT, "Закрыть без ответа")
     await fake.send_message(CONSULTANT, "Вопрос не к профсоюзу")
     assert "закрыт без ответа" in screen(fake, member.id).text
     await fake.send_callback(CONSULTANT, f"qa:t:{question.id}")  # a closed question

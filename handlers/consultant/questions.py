@@ -67,6 +67,11 @@ async def on_card_button(
             await callback.answer(tq.NOT_YOURS, show_alert=True)
         return
     action, chat_id = callback_data.action, callback.from_user.id
+    if action is CardAction.CANCEL:
+        await state.clear()
+        await callback.answer()
+        await show(callback, tq.STEP_CANCELLED)
+        return
     if action is CardAction.OPEN:
         await callback.answer()
         text = await card(session, question, settings, show_author=question.taken_by == person.id)
@@ -114,7 +119,9 @@ async def on_card_button(
         await state.set_state(Consulting.close_reason)
         await state.set_data({"question": question.id})
         await callback.answer()
-        await bot.send_message(chat_id, tq.ASK_CLOSE_REASON.format(number=question.id))
+        await bot.send_message(
+            chat_id, tq.ASK_CLOSE_REASON.format(number=question.id), reply_markup=_cancel(question)
+        )
         return
     if action is CardAction.FAQ:
         if question.status is not QuestionStatus.ANSWERED:
@@ -123,13 +130,21 @@ async def on_card_button(
         await state.set_state(Consulting.faq_question)
         await state.set_data({"question": question.id})
         await callback.answer()
-        await bot.send_message(chat_id, tq.FAQ_WRITE_QUESTION)
+        await bot.send_message(chat_id, tq.FAQ_WRITE_QUESTION, reply_markup=_cancel(question))
 
 
 async def _ask_for_answer(chat_id: int, question: Question, state: FSMContext, bot: Bot) -> None:
     await state.set_state(Consulting.answering)
     await state.set_data({"question": question.id})
-    await bot.send_message(chat_id, tq.WRITE_ANSWER.format(number=question.id))
+    await bot.send_message(
+        chat_id, tq.WRITE_ANSWER.format(number=question.id), reply_markup=_cancel(question)
+    )
+
+
+def _cancel(question: Question) -> InlineKeyboardMarkup:
+    """«Отмена» under a prompt: the answerer's typed text is theirs again, nothing changed."""
+    cancel = button(tq.CANCEL, CardCB(action=CardAction.CANCEL, q=question.id))
+    return InlineKeyboardMarkup(inline_keyboard=[[cancel]])
 
 
 async def _taken_question(

@@ -174,7 +174,12 @@ async def _on_own_question(
         await state.set_state(Asking.clarifying)
         await state.set_data({"question": question.id})
         await callback.answer()
-        await bot.send_message(callback.from_user.id, tq.CLARIFY_WRITE.format(number=question.id))
+        cancel = button(tq.CANCEL, AskCB(action=AskAction.NO_CLARIFICATION, q=question.id))
+        await bot.send_message(
+            callback.from_user.id,
+            tq.CLARIFY_WRITE.format(number=question.id),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[cancel]]),
+        )
         return
     if action in (AskAction.UP, AskAction.DOWN):
         if question.answered_at is None:
@@ -191,10 +196,11 @@ async def _on_own_question(
             reply_markup=InlineKeyboardMarkup(inline_keyboard=[[skip]]),
         )
         return
-    if action is AskAction.NO_COMMENT:
+    if action in (AskAction.NO_COMMENT, AskAction.NO_CLARIFICATION):
         await state.clear()
         await callback.answer()
-        await show(callback, tq.RATING_SAVED)
+        done = action is AskAction.NO_COMMENT
+        await show(callback, tq.RATING_SAVED if done else tq.STEP_CANCELLED)
 
 
 async def on_question_part(
