@@ -152,6 +152,11 @@ async def test_anonymous_question_never_shows_the_name(
     await _ask(fake, member, anonymous=True)
     await fake.click(CONSULTANT, "Взять в работу")
     await fake.send_message(CONSULTANT, "Ответ")
+    await fake.send_message(member, "/myquestions")
+    await fake.send_message(CONSULTANT, "/questions")
+    await fake.click(CONSULTANT, "С ответом")
+    await fake.click(CONSULTANT, button_texts(screen(fake, CONSULTANT.id))[0])  # its card
+    assert "Вопрос №" in screen(fake, CONSULTANT.id).text
     seen = _everything_seen(fake, CONSULTANT.id)
     assert "анонимно" in seen
     for trace in ("Мария", "Иванова", "m_ivanova"):
@@ -404,3 +409,25 @@ def test_presidium_section_shows_the_figures_and_categories() -> None:
     assert figures["Медиана времени до первого ответа, ч"] == "16,0"
     assert ("Оплата труда", "2", "1") in categories.rows  # type: ignore[union-attr]
     assert len(presidium.paginate(section)) == 1
+
+
+async def test_a_member_without_an_organisation_asks_the_region(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser, admin: FakeUser
+) -> None:
+    await _setup(running_bot, fake, member)
+    await fake.send_message(admin, "/help")
+    async with running_bot.sessions() as session:
+        from services import people
+
+        person = await people.get_person(session, member.id)
+        assert person is not None
+        await people.set_organization(session, person, None)
+    await _ask(fake, member)
+    stored = await _question(running_bot.sessions)
+    assert stored.territory_id is None and stored.org_id is None
+    card = screen(fake, admin.id)
+    assert f"Вопрос № {stored.id}" in card.text and "Организация: не указана" in card.text
+    assert "Передать в обком" not in button_texts(card)  # it is there already
+    assert f"Вопрос № {stored.id}" not in _everything_seen(fake, CONSULTANT.id)
+    await fake.click(admin, "Взять в работу")
+    assert (await _question(running_bot.sessions)).status is QuestionStatus.TAKEN
