@@ -28,6 +28,7 @@ from models.monitoring import (
 from models.org import Organization, OrgLevel
 from models.person import Person, Role, RoleKind
 from models.question import (
+    ConsultantCategory,
     FaqEntry,
     PostKind,
     Question,
@@ -52,6 +53,7 @@ __all__ = [
     "Campaign",
     "CampaignNotice",
     "CampaignStatus",
+    "ConsultantCategory",
     "Delivery",
     "DeliveryStatus",
     # questions to the committee

@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TimestampMixin, UtcDateTime, str_enum
@@ -20,6 +29,20 @@ class QuestionCategory(Base):
     slug: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ConsultantCategory(Base):
+    """A consultant's categories (a role without rows here answers every category): a
+    territory with nobody for a question's category sends it to the region."""
+
+    __tablename__ = "consultant_categories"
+    __table_args__ = (UniqueConstraint("role_id", "category_id", name="uq_consultant_categories"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("question_categories.id", ondelete="CASCADE")
+    )
 
 
 class QuestionStatus(enum.StrEnum):

@@ -5,7 +5,16 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AuditKind, Organization, OrgLevel, Person, Role, RoleKind
+from models import (
+    AuditKind,
+    ConsultantCategory,
+    Organization,
+    OrgLevel,
+    Person,
+    QuestionCategory,
+    Role,
+    RoleKind,
+)
 from services import audit, orgs
 from services.unique import first_writer_wins
 
@@ -23,6 +32,24 @@ async def find_person(session: AsyncSession, who: str) -> Person | None:
 async def territory(session: AsyncSession, code: str) -> Organization | None:
     org = await orgs.get_by_code(session, code)
     return org if org is not None and org.level is OrgLevel.TERRITORIAL else None
+
+
+async def categories_by_slug(
+    session: AsyncSession, slugs: str
+) -> tuple[list[QuestionCategory], list[str]]:
+    """`pay,safety` → the categories, and the slugs that name none."""
+    wanted = [slug.strip() for slug in slugs.split(",") if slug.strip()]
+    found = {c.slug: c for c in await session.scalars(select(QuestionCategory))}
+    return [found[s] for s in wanted if s in found], [s for s in wanted if s not in found]
+
+
+async def set_categories(
+    session: AsyncSession, role: Role, categories: list[QuestionCategory]
+) -> None:
+    """The role's categories from now on (none: every category)."""
+    await session.execute(delete(ConsultantCategory).where(ConsultantCategory.role_id == role.id))
+    session.add_all(ConsultantCategory(role_id=role.id, category_id=c.id) for c in categories)
+    await session.commit()
 
 
 async def grant(

@@ -18,6 +18,7 @@ from models import (
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
+    ConsultantCategory,
     FaqEntry,
     Organization,
     OrgLevel,
@@ -141,21 +142,29 @@ async def _territory_of(session: AsyncSession, org_id: int | None) -> int | None
 
 
 async def answerer_ids(
-    session: AsyncSession, territory_id: int | None, admin_ids: frozenset[int]
+    session: AsyncSession,
+    territory_id: int | None,
+    admin_ids: frozenset[int],
+    category_id: int | None = None,
 ) -> list[int]:
-    """Telegram ids of who answers the territory's questions: its consultants and admins;
-    for the region (None), the regional consultants and admins, ADMIN_IDS included."""
+    """Telegram ids of who answers the territory's questions: its admins and the consultants
+    of the category (a consultant with no categories answers all); for the region (None),
+    the regional consultants and admins, ADMIN_IDS included."""
     if territory_id is None:
-        rule = or_(
-            Role.kind == RoleKind.REGIONAL_ADMIN,
-            (Role.kind == RoleKind.CONSULTANT) & Role.org_id.is_(None),
-        )
+        admins = Role.kind == RoleKind.REGIONAL_ADMIN
+        consultants = (Role.kind == RoleKind.CONSULTANT) & Role.org_id.is_(None)
     else:
-        rule = Role.kind.in_([RoleKind.CONSULTANT, RoleKind.TERRITORIAL_ADMIN]) & (
-            Role.org_id == territory_id
-        )
+        admins = (Role.kind == RoleKind.TERRITORIAL_ADMIN) & (Role.org_id == territory_id)
+        consultants = (Role.kind == RoleKind.CONSULTANT) & (Role.org_id == territory_id)
+    if category_id is not None:
+        specialised = select(ConsultantCategory.id).where(ConsultantCategory.role_id == Role.id)
+        covers = specialised.where(ConsultantCategory.category_id == category_id)
+        consultants = consultants & (~specialised.exists() | covers.exists())
     rows = await session.scalars(
-        select(Person.telegram_id).join(Role, Role.person_id == Person.id).where(rule).distinct()
+        select(Person.telegram_id)
+        .join(Role, Role.person_id == Person.id)
+        .where(or_(admins, consultants))
+        .distinct()
     )
     found = set(rows)
     if territory_id is None:
@@ -169,10 +178,11 @@ async def submit(
     """The member confirmed: the question is open, routed to the territory when it has
     somebody to answer, else to the region; returns it and the answerers to tell."""
     territory = await _territory_of(session, question.org_id)
-    recipients = await answerer_ids(session, territory, admin_ids) if territory else []
+    category = question.category_id
+    recipients = await answerer_ids(session, territory, admin_ids, category) if territory else []
     if not recipients:
         territory = None
-        recipients = await answerer_ids(session, None, admin_ids)
+        recipients = await answerer_ids(session, None, admin_ids, category)
     done = await session.execute(
         update(Question)
         .where(Question.id == question.id, Question.status == QuestionStatus.DRAFT)
@@ -315,7 +325,13 @@ async def sla_sweep(
     broadcasts' ids."""
     waiting = (
         await session.execute(
-            select(Question.id, Question.asked_at, Question.territory_id, Question.reminded_at)
+            select(
+                Question.id,
+                Question.asked_at,
+                Question.territory_id,
+                Question.reminded_at,
+                Question.category_id,
+            )
             .where(
                 Question.status.in_(WAITING),
                 Question.asked_at.is_not(None),
@@ -327,7 +343,7 @@ async def sla_sweep(
         )
     ).all()
     created: list[int] = []
-    for question_id, asked_at, territory_id, reminded_at in waiting:
+    for question_id, asked_at, territory_id, reminded_at, category_id in waiting:
         asked = asked_at.astimezone(tz) if asked_at else now
         if now >= workdays.add(asked, 2 * sla_days):
             claim = Question.escalated_at.is_(None)
@@ -337,7 +353,7 @@ async def sla_sweep(
         elif reminded_at is None and now >= workdays.add(asked, sla_days):
             claim = Question.reminded_at.is_(None)
             values = {"reminded_at": now}
-            recipients = await answerer_ids(session, territory_id, admin_ids)
+            recipients = await answerer_ids(session, territory_id, admin_ids, category_id)
             text = tq.REMINDER.format(number=question_id, days=sla_days)
         else:
             continue

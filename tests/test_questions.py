@@ -431,3 +431,40 @@ async def test_a_member_without_an_organisation_asks_the_region(
     assert f"Вопрос № {stored.id}" not in _everything_seen(fake, CONSULTANT.id)
     await fake.click(admin, "Взять в работу")
     assert (await _question(running_bot.sessions)).status is QuestionStatus.TAKEN
+
+
+async def test_a_category_the_territory_has_nobody_for_goes_to_the_region(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser, admin: FakeUser
+) -> None:
+    await add_member(running_bot.sessions, member.id, "46-31-002")
+    helper = FakeUser(id=200004, first_name="Пётр", last_name="Охранов", username="ohrana")
+    await fake.send_message(admin, "/help")
+    await add_member(running_bot.sessions, helper.id, None)
+    async with running_bot.sessions() as session:
+        from services import people
+
+        person = await people.get_person(session, helper.id)
+        assert person is not None
+        await people.seen(
+            session, person, people.TelegramProfile(helper.id, "Пётр", None, "ohrana")
+        )
+    await fake.send_message(helper, "/help")
+    await fake.send_message(admin, "/consultant @ohrana 46-31 nonsense")
+    assert "Нет таких тем: nonsense" in screen(fake, admin.id).text
+    await fake.send_message(admin, "/consultant @ohrana 46-31 safety")
+    assert "темы: Охрана труда" in screen(fake, admin.id).text
+
+    await fake.send_message(member, "/ask")
+    await fake.click(member, "Оплата труда")
+    await fake.send_message(member, "Вопрос об оплате")
+    await fake.click(member, "✅ Отправить")
+    await fake.send_message(member, "/ask")
+    await fake.click(member, "Охрана труда")
+    await fake.send_message(member, "Вопрос об охране труда")
+    await fake.click(member, "✅ Отправить")
+    async with running_bot.sessions() as session:
+        pay, safety = list(await session.scalars(select(Question).order_by(Question.id)))
+    assert pay.territory_id is None and safety.territory_id is not None
+    helper_saw = _everything_seen(fake, helper.id)
+    assert f"Вопрос № {safety.id}" in helper_saw and f"Вопрос № {pay.id}" not in helper_saw
+    assert f"Вопрос № {pay.id}" in _everything_seen(fake, admin.id)

@@ -107,7 +107,9 @@ FORGET_NOTE = "Ваши вопросы: тексты удалены, откры�
 
 CONSULTANT_USAGE = (
     "Назначить консультанта: <code>/consultant @имя</code> (на всю область) или "
-    "<code>/consultant @имя код_территории</code>. Снять: <code>/consultant - @имя</code>."
+    "<code>/consultant @имя код_территории</code>; только по некоторым темам — добавьте их "
+    "через запятую: <code>/consultant @имя 46-31 pay,safety</code>. "
+    "Снять: <code>/consultant - @имя</code>."
 )
 CONSULTANT_NO_PERSON = "Не нашёл такого участника: он должен сначала зарегистрироваться в боте."
 CONSULTANT_NO_TERRITORY = "Территориальная организация с кодом «{code}» не найдена."
@@ -152,3 +154,8 @@ REPORT_PDF_TITLE = "Вопросы членов Профсоюза"
 REPORT_PDF_FIGURE = "Показатель"
 REPORT_PDF_VALUE = "Значение"
 STEP_CANCELLED = "Хорошо, отменено — ничего не изменено."
+CONSULTANT_NO_CATEGORY = (
+    "Нет таких тем: {slugs}. Темы: pay, contract, hours, safety, attestation, pension, "
+    "social, other."
+)
+CONSULTANT_CATEGORIES = " (темы: {titles})"

@@ -9,7 +9,7 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.menus import set_chat_menu
-from services import consultants
+from services import consultants, orgs
 from services.audit import Actor
 from texts import questions as tq
 from texts import ru
@@ -26,6 +26,9 @@ async def cmd_consultant(
     words = (command.args or "").split()
     revoke = bool(words) and words[0] == "-"
     words = words[1:] if revoke else words
+    slugs = ""
+    if len(words) >= 2 and not orgs.looks_like_code(words[-1]):  # `pay,safety`
+        slugs, words = words[-1], words[:-1]
     if not words or len(words) > 2:
         await message.answer(tq.CONSULTANT_USAGE)
         return
@@ -44,8 +47,15 @@ async def cmd_consultant(
         if territory is None:
             await message.answer(tq.CONSULTANT_NO_TERRITORY.format(code=h(words[1])))
             return
-    await consultants.grant(session, person, territory, actor)
+    chosen, unknown = await consultants.categories_by_slug(session, slugs)
+    if unknown:
+        await message.answer(tq.CONSULTANT_NO_CATEGORY.format(slugs=h(", ".join(unknown))))
+        return
+    role = await consultants.grant(session, person, territory, actor)
+    await consultants.set_categories(session, role, chosen)
     scope = h(territory.name) if territory else tq.CONSULTANT_REGION
+    if chosen:
+        scope += tq.CONSULTANT_CATEGORIES.format(titles=h(", ".join(c.title for c in chosen)))
     await message.answer(tq.CONSULTANT_GRANTED.format(name=name, scope=scope))
     await set_chat_menu(bot, person.telegram_id, {**ru.MEMBER_COMMANDS, **tq.ANSWERER_COMMANDS})
 

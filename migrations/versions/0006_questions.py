@@ -45,6 +45,27 @@ def upgrade() -> None:
         ],
     )
     op.create_table(
+        "consultant_categories",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("role_id", sa.Integer(), nullable=False),
+        sa.Column("category_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["role_id"],
+            ["roles.id"],
+            name=op.f("fk_consultant_categories_role_id_roles"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["category_id"],
+            ["question_categories.id"],
+            name=op.f("fk_consultant_categories_category_id_question_categories"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consultant_categories")),
+        sa.UniqueConstraint("role_id", "category_id", name="uq_consultant_categories"),
+    )
+    op.create_index(op.f("ix_consultant_categories_role_id"), "consultant_categories", ["role_id"])
+    op.create_table(
         "questions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=True),
@@ -181,4 +202,5 @@ def downgrade() -> None:
     op.drop_table("faq_entries")
     op.drop_table("question_posts")
     op.drop_table("questions")
+    op.drop_table("consultant_categories")
     op.drop_table("question_categories")
