@@ -28,7 +28,8 @@ logger = logging.getLogger("bot")
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 EXIT_SECOND_REPLICA = 3  # another process of the bot runs on this database and there is no Redis
 # services.reports.build's ReportKind values; spelled out so `--help` needs no matplotlib import.
-REPORT_KINDS = ("xlsx", "xlsx-all", "csv", "charts", "presidium", "subscribers")
+REPORT_KINDS: tuple[str, ...] = ("xlsx", "xlsx-all", "csv", "charts", "presidium", "subscribers")
+REPORT_KINDS += ("questions",)  # members' questions (/ask): categories, territories, times
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -139,6 +139,9 @@ class Settings(DatabaseSettings):
     # The library of materials keeps its own copy of each file here (relative: to the
     # working directory), so a new bot token can re-send them: `materials reupload`.
     files_dir: Path = Path("data/files")
+    # Members' questions: working days without an answer before the territory's answerers are
+    # reminded; after twice that the question goes to the regional admins.
+    question_sla_days: int = Field(default=3, ge=1, le=30)
 
     @field_validator("bot_token")
     @classmethod

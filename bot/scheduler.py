@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from models import utcnow
-from services import leases
+from services import leases, questions
 from services.broadcasts.worker import DeliveryWorker
 from services.monitoring import campaigns
 
@@ -120,6 +120,20 @@ class GuardedScheduler(AsyncIOScheduler):
                 await keeper.release()
             except Exception:  # it expires on its own
                 logger.warning("Lease %r not released", keeper.name, exc_info=True)
+QUESTIONS_SWEEP_JOB = "questions-sweep"
+
+
+async def questions_sweep(
+    session_factory: async_sessionmaker[AsyncSession], settings: Settings, worker: DeliveryWorker
+) -> None:
+    """Members' questions past the SLA: one reminder, then one escalation, through the outbox."""
+    async with session_factory() as session:
+        created = await questions.sla_sweep(
+            session, utcnow(), settings.question_sla_days, settings.admin_ids, settings.tz
+        )
+    if created:
+        logger.info("Questions sweep queued broadcasts %s", created)
+        worker.wake()
 
 
 def create_scheduler(
@@ -146,11 +160,26 @@ def create_scheduler(
         replace_existing=True,
     )
 
+    questions_job = functools.partial(questions_sweep, session_factory, settings, worker)
+    scheduler.add_job(
+        questions_job,
+        "interval",
+        seconds=SWEEP_INTERVAL_SECONDS,
+        id=QUESTIONS_SWEEP_JOB,
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+
     async def sweep_at_startup() -> None:
         try:
             await sweep()
         except Exception:  # the bot must start all the same; the next sweep tries again
             logger.exception("Monitoring sweep at start-up failed")
+        try:
+            await questions_job()
+        except Exception:  # as above: the next sweep tries again
+            logger.exception("Questions sweep at start-up failed")
 
     guarded_at_startup = scheduler.guard(sweep_at_startup)
 

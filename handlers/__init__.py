@@ -2,7 +2,7 @@
 
 from aiogram import Router
 
-from handlers import admin, fallback, member, officer
+from handlers import admin, consultant, fallback, member, officer
 from handlers.errors import on_error
 
 
@@ -11,6 +11,9 @@ def build_root_router() -> Router:
     root = Router(name="root")
     root.errors.register(on_error)
     root.include_routers(
+        # First: an answerer's answer may be a document, which the admins' file handlers
+        # would take; it only matches in its own states and on its own buttons.
+        consultant.build_router(),
         admin.build_router(),
         officer.build_router(),
         member.build_router(),

@@ -26,6 +26,7 @@ ADMIN_ONLY_COMMANDS = (
     "invites",
     "monitoring",
     "audit",
+    "consultant",  # regional admins only (handlers/admin/consultants.py)
 )
 
 

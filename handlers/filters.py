@@ -53,3 +53,10 @@ class When(Filter):
 PRIVATE = When(F.chat.type == "private")
 NOT_COMMAND = When(~F.text.startswith("/"))  # text that is no command, or no text at all
 TYPED = When(F.text & ~F.text.startswith("/"))  # text that is no command
+
+
+class Answerer(Filter):
+    """Answers members' questions: a consultant or an admin."""
+
+    async def __call__(self, event: TelegramObject, roles: Roles | None = None) -> bool:
+        return roles is not None and roles.answers_questions

@@ -36,3 +36,21 @@ class MaterialBrowse(StatesGroup):
 
     typing = State()
     new_title = State()  # an admin renaming a material (its id in the FSM data)
+
+
+class Asking(StatesGroup):
+    """A member's question to the committee; the draft itself is a row in `questions`."""
+
+    writing = State()
+    clarifying = State()
+    rating_comment = State()
+    faq_search = State()
+
+
+class Consulting(StatesGroup):
+    """An answerer's step on a question: the answer, a closing reason, a FAQ entry."""
+
+    answering = State()
+    close_reason = State()
+    faq_question = State()
+    faq_answer = State()

@@ -29,6 +29,15 @@ from models.monitoring import (
 )
 from models.org import Organization, OrgLevel
 from models.person import Person, Role, RoleKind
+from models.question import (
+    ConsultantCategory,
+    FaqEntry,
+    PostKind,
+    Question,
+    QuestionCategory,
+    QuestionPost,
+    QuestionStatus,
+)
 from models.topic import Subscription, Topic
 
 __all__ = [
@@ -46,8 +55,11 @@ __all__ = [
     "Campaign",
     "CampaignNotice",
     "CampaignStatus",
+    "ConsultantCategory",
     "Delivery",
     "DeliveryStatus",
+    # questions to the committee
+    "FaqEntry",
     "FsmRecord",
     "Lease",
     "Material",
@@ -59,6 +71,11 @@ __all__ = [
     "OrgLevel",
     "Organization",
     "Person",
+    "PostKind",
+    "Question",
+    "QuestionCategory",
+    "QuestionPost",
+    "QuestionStatus",
     "Questionnaire",
     "RecallStatus",
     "Role",

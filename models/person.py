@@ -40,6 +40,8 @@ class RoleKind(enum.StrEnum):
     REGIONAL_ADMIN = "regional_admin"
     TERRITORIAL_ADMIN = "territorial_admin"
     OFFICER = "officer"
+    # Answers members' questions: for one territory (org_id) or the whole region (None).
+    CONSULTANT = "consultant"
 
 
 class Role(Base):

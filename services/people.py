@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Material, Person, Role, RoleKind, utcnow
-from services import audit, topics
+from services import audit, questions, topics
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,18 @@ class Roles:
     regional_admin: bool = False
     territories: frozenset[int] = field(default_factory=frozenset)
     officer_of: frozenset[int] = field(default_factory=frozenset)
+    # Consultants (questions to the committee): for the whole region, or for territories.
+    regional_consultant: bool = False
+    consultant_of: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def is_admin(self) -> bool:
         return self.regional_admin or bool(self.territories)
+
+    @property
+    def answers_questions(self) -> bool:
+        """Sees members' questions: a consultant or an admin."""
+        return self.is_admin or self.regional_consultant or bool(self.consultant_of)
 
 
 async def get_person(session: AsyncSession, telegram_id: int) -> Person | None:
@@ -66,6 +74,14 @@ def _roles(listed_admin: bool, granted: list[tuple[RoleKind, int | None]]) -> Ro
         ),
         officer_of=frozenset(
             org_id for kind, org_id in granted if kind is RoleKind.OFFICER and org_id is not None
+        ),
+        regional_consultant=any(
+            kind is RoleKind.CONSULTANT and org_id is None for kind, org_id in granted
+        ),
+        consultant_of=frozenset(
+            org_id
+            for kind, org_id in granted
+            if kind is RoleKind.CONSULTANT and org_id is not None
         ),
     )
 
@@ -136,6 +152,7 @@ async def forget(session: AsyncSession, telegram_id: int) -> bool:
         .where(Material.author_telegram_id == telegram_id)
         .values(author_telegram_id=None)
     )
+    await questions.forget(session, person_id)
     await session.execute(delete(Person).where(Person.id == person_id))
     await session.commit()
     return True

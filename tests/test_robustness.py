@@ -114,7 +114,17 @@ async def test_command_menus_are_registered_at_start(
     calls = fake.calls_of("setMyCommands")
     scopes = {str(call.params["scope"]["type"]): call.params for call in calls}
     members = [c["command"] for c in scopes["all_private_chats"]["commands"]]
-    assert members == ["start", "topics", "profile", "stop", "forget", "news", "privacy", "help"]
+    assert members == [
+        "start",
+        "topics",
+        "profile",
+        "stop",
+        "forget",
+        "news",
+        "privacy",
+        *("ask", "myquestions", "faq"),  # questions to the committee
+        "help",
+    ]
     admin_menu = scopes["chat"]
     assert admin_menu["scope"]["chat_id"] == ADMIN_ID
     assert {"orgs", "anketa"} <= {c["command"] for c in admin_menu["commands"]}

@@ -6,6 +6,7 @@ from handlers.admin import (
     audit,
     broadcast,
     broadcast_control,
+    consultants,
     materials,
     monitoring,
     officers,
@@ -26,6 +27,7 @@ def build_router() -> Router:
     regional.message.filter(RegionalAdmin())
     regional.callback_query.filter(RegionalAdmin())
     regional.include_routers(questionnaire_file.router(), orgs.router())
+    regional.include_router(consultants.router())
 
     admin.include_routers(
         broadcast.router(),

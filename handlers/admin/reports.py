@@ -32,6 +32,7 @@ from services.monitoring import campaigns
 from services.people import Roles
 from services.reports import build
 from services.reports.build import ReportFile, ReportKind, Scope
+from texts import questions as tq
 from texts import ru
 from texts.ru import h
 
@@ -88,6 +89,7 @@ async def _menu(
         campaign = None
         text = ru.REP_MENU_NO_CAMPAIGN.format(where=where)
         rows.append([_button(ru.REP_SUBSCRIBERS, ReportKind.SUBSCRIBERS, 0, org_id)])
+    rows.append([_button(tq.REPORT_BUTTON, ReportKind.QUESTIONS, 0, org_id)])
     if not roles.regional_admin and len(roles.territories) > 1:
         rows += await _territory_choice(session, roles, campaign.id if campaign else 0, org_id)
     return text, InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
@@ -172,7 +174,15 @@ async def on_report_button(
     _BUILDING.add(user_id)
     try:
         scope, _ = await _scope(session, roles, callback_data.campaign or None, callback_data.org)
-        files = await build.make(session, kind, scope, now=utcnow(), tz=settings.tz, actor=actor)
+        files = await build.make(
+            session,
+            kind,
+            scope,
+            now=utcnow(),
+            tz=settings.tz,
+            actor=actor,
+            question_sla_days=settings.question_sla_days,
+        )
         for file in files:
             await _send(bot, user_id, file)
     except build.NoCampaign:

@@ -10,6 +10,7 @@ from handlers.member import (
     news,
     org_picker,
     profile,
+    questions,
     start,
     topics,
 )
@@ -29,5 +30,6 @@ def build_router() -> Router:
         org_picker.router(), topics.router(), profile.router(), news.router()
     )
     registered.include_router(materials.router())
+    registered.include_router(questions.router())
     member.include_router(registered)
     return member

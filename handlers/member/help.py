@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import Message
+from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot.config import Settings
+from handlers.questions_common import AskAction, AskCB, button
+from models import Person
 from services.people import Roles
+from texts import questions as tq
 from texts import ru
 from texts.ru import h
 
@@ -21,6 +24,11 @@ def help_text(roles: Roles, settings: Settings) -> str:
         text += ru.HELP_ADMIN
     if roles.regional_admin:
         text += ru.HELP_REGIONAL
+    text += tq.HELP_MEMBER
+    if roles.answers_questions:
+        text += tq.HELP_ANSWERER
+    if roles.regional_admin:
+        text += tq.HELP_CONSULTANT_GRANT
     contacts = h(settings.contacts) if settings.contacts else ru.HELP_CONTACTS_DEFAULT
     return text + ru.HELP_CONTACTS.format(contacts=contacts)
 
@@ -36,8 +44,14 @@ def _operator(settings: Settings) -> dict[str, str]:
     return {"operator": h(settings.operator_name), "address": address}
 
 
-async def cmd_help(message: Message, roles: Roles, settings: Settings) -> None:
-    await message.answer(help_text(roles, settings))
+async def cmd_help(
+    message: Message, roles: Roles, settings: Settings, person: Person | None = None
+) -> None:
+    # The «Задать вопрос» button for a registered person: it opens /ask's categories.
+    ask = InlineKeyboardMarkup(
+        inline_keyboard=[[button(tq.ASK_BUTTON, AskCB(action=AskAction.START))]]
+    )
+    await message.answer(help_text(roles, settings), reply_markup=ask if person else None)
 
 
 async def cmd_privacy(message: Message, settings: Settings) -> None:

@@ -12,6 +12,7 @@ from handlers.callbacks import Flow
 from models import Organization, OrgLevel, Person
 from services import orgs, topics
 from services.people import Roles
+from texts import questions as tq
 from texts import ru
 from texts.ru import h
 
@@ -119,6 +120,12 @@ async def _role_lines(session: AsyncSession, roles: Roles) -> list[str]:
     lines += [
         ru.ROLE_OFFICER.format(org=await org_title(session, org_id))
         for org_id in sorted(roles.officer_of)
+    ]
+    if roles.regional_consultant:
+        lines.append(tq.ROLE_CONSULTANT.format(org=tq.CONSULTANT_REGION))
+    lines += [
+        tq.ROLE_CONSULTANT.format(org=await org_title(session, org_id))
+        for org_id in sorted(roles.consultant_of)
     ]
     return lines
 

@@ -21,6 +21,7 @@ from models import AuditKind, Campaign, Organization, OrgLevel
 from services import audit, materials
 from services.monitoring import campaigns
 from services.reports import charts, export, presidium, subscribers, visuals
+from services.reports import questions as questions_report
 from services.reports.data import campaigns_for_report, load_report
 from texts import presidium as texts
 
@@ -32,6 +33,7 @@ class ReportKind(enum.StrEnum):
     CHARTS = "charts"  # the quarter's charts, the trend up to it
     PRESIDIUM = "presidium"  # the PDF for the presidium
     SUBSCRIBERS = "subscribers"  # members per topic, territory and week, with a chart
+    QUESTIONS = "questions"  # members' questions: categories, territories, answer times
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,26 @@ async def make(
     now: datetime,
     tz: tzinfo,
     actor: audit.Actor | None = None,
+    question_sla_days: int = 3,
 ) -> list[ReportFile]:
     """The report's files, the export audited as the actor's. NoCampaign when it needs a
     campaign and there is none."""
-    chosen = None if kind is ReportKind.SUBSCRIBERS else await _chosen(session, scope)
-    files = await _files(session, kind, scope, chosen, now, tz)
+    without_campaign = (ReportKind.SUBSCRIBERS, ReportKind.QUESTIONS)
+    chosen = None if kind in without_campaign else await _chosen(session, scope)
+    if kind is ReportKind.QUESTIONS:
+        files = [
+            ReportFile(name, content, caption)
+            for name, content, caption in await questions_report.files(
+                session,
+                territory_id=scope.territory_id,
+                territory_code=scope.territory_code,
+                now=now,
+                tz=tz,
+                sla_days=question_sla_days,
+            )
+        ]
+    else:
+        files = await _files(session, kind, scope, chosen, now, tz, question_sla_days)
     await audit.log(
         session,
         actor,
@@ -90,6 +107,7 @@ async def _files(
     chosen: Campaign | None,
     now: datetime,
     tz: tzinfo,
+    question_sla_days: int = 3,
 ) -> list[ReportFile]:
     if chosen is None:
         return await _subscribers(session, scope, now, tz)
@@ -111,7 +129,12 @@ async def _files(
             ReportFile(f"{stem}_{number}.png", picture.png, picture.caption)
             for number, picture in enumerate(pictures, 1)
         ]
-    pdf = await asyncio.to_thread(presidium.build_pdf, dataset, pictures, now.astimezone(tz))
+    asked = await questions_report.collect(
+        session, territory_id=scope.territory_id, sla_days=question_sla_days, tz=tz
+    )
+    pdf = await asyncio.to_thread(
+        presidium.build_pdf, dataset, pictures, now.astimezone(tz), asked
+    )
     return [ReportFile(f"{stem}.pdf", pdf)]
 
 

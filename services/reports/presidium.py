@@ -34,10 +34,12 @@ from matplotlib.transforms import Bbox
 
 from services.reports import charts, rating
 from services.reports.data import CampaignInfo, Dataset
+from services.reports.questions import QuestionStats, summary_lines
 from services.reports.rating import Summary
 from services.reports.visuals import Picture, as_percent, indicator_name, latest, silent_line
 from texts import charts as chart_texts
 from texts import presidium as texts
+from texts import questions as tq
 
 A4: Final = (8.27, 11.69)  # inches, portrait
 SIDE_IN: Final = 0.55  # left and right margins
@@ -120,11 +122,19 @@ class Image:
 Block = Text | Table | Image
 
 
-def build_pdf(dataset: Dataset, pictures: Sequence[Picture], made_at: datetime) -> bytes:
-    """The whole report as PDF bytes; `made_at` is printed on the first page."""
+def build_pdf(
+    dataset: Dataset,
+    pictures: Sequence[Picture],
+    made_at: datetime,
+    questions: QuestionStats | None = None,
+) -> bytes:
+    """The whole report as PDF bytes; `made_at` is printed on the first page; `questions`,
+    when given, adds the members' questions section at the end."""
     buffer = io.BytesIO()
     campaign = latest(dataset)
     pages = plan(dataset, pictures, made_at)
+    if questions is not None:
+        pages += paginate(questions_section(questions))
     with (
         charts.RENDER_LOCK,
         matplotlib.rc_context(charts.STYLE),
@@ -153,6 +163,25 @@ def blocks(dataset: Dataset, pictures: Sequence[Picture], made_at: datetime) -> 
     flow += _rating(dataset, campaign, lines)
     flow += _best_practice(dataset, campaign)
     return flow
+
+
+def questions_section(stats: QuestionStats) -> list[Block]:
+    """Members' questions (/ask): the headline figures and the questions per category."""
+    return [
+        _heading(tq.REPORT_PDF_TITLE),
+        _table(
+            tq.REPORT_PDF_TITLE,
+            [tq.REPORT_PDF_FIGURE, tq.REPORT_PDF_VALUE],
+            summary_lines(stats),
+            [0.7, 0.3],
+        ),
+        _table(
+            tq.REPORT_SHEET_CATEGORIES,
+            [tq.REPORT_CATEGORY, tq.REPORT_ASKED, tq.REPORT_ANSWERED],
+            [(row.title, str(row.asked), str(row.answered)) for row in stats.by_category],
+            [0.6, 0.2, 0.2],
+        ),
+    ]
 
 
 def _metadata(campaign: CampaignInfo | None) -> dict[str, str | None]:

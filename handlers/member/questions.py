@@ -1,0 +1,360 @@
+"""A member's questions to the committee: /ask, writing, confirming, the answer's
+«Уточнить» and rating, /myquestions, /faq."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from handlers.filters import NOT_COMMAND, TYPED
+from handlers.questions_common import (
+    ACCEPTED_CONTENT,
+    AskAction,
+    AskCB,
+    CardAction,
+    CardCB,
+    FaqCB,
+    button,
+    card,
+    card_buttons,
+    content_of,
+    copy,
+)
+from handlers.states import Asking
+from handlers.ui import show
+from models import Person, PostKind, Question, QuestionStatus
+from services import questions
+from texts import questions as tq
+from texts.ru import h
+
+logger = logging.getLogger(__name__)
+
+
+async def categories_markup(session: AsyncSession) -> InlineKeyboardMarkup:
+    rows = [
+        [button(c.title, AskCB(action=AskAction.CATEGORY, cat=c.id))]
+        for c in await questions.categories(session)
+    ]
+    rows.append([button(tq.CANCEL, AskCB(action=AskAction.CANCEL))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _confirm_markup(question_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button(tq.ASK_SEND, AskCB(action=AskAction.SEND, q=question_id))],
+            [button(tq.ASK_SEND_ANON, AskCB(action=AskAction.SEND_ANONYMOUS, q=question_id))],
+            [button(tq.CANCEL, AskCB(action=AskAction.CANCEL, q=question_id))],
+        ]
+    )
+
+
+def answer_markup(question_id: int, clarified: bool) -> InlineKeyboardMarkup:
+    rows = []
+    if not clarified:
+        rows.append([button(tq.CLARIFY, AskCB(action=AskAction.CLARIFY, q=question_id))])
+    rows.append(
+        [
+            button(tq.RATE_UP, AskCB(action=AskAction.UP, q=question_id)),
+            button(tq.RATE_DOWN, AskCB(action=AskAction.DOWN, q=question_id)),
+        ]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def cmd_ask(message: Message, session: AsyncSession, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(tq.ASK_CHOOSE, reply_markup=await categories_markup(session))
+
+
+async def _own_question(
+    session: AsyncSession, person: Person, question_id: int
+) -> Question | None:
+    question = await questions.get(session, question_id)
+    if question is None or question.person_id != person.id:
+        return None
+    return question
+
+
+async def on_ask_button(
+    callback: CallbackQuery,
+    callback_data: AskCB,
+    session: AsyncSession,
+    person: Person,
+    state: FSMContext,
+    bot: Bot,
+    settings: Settings,
+) -> None:
+    action = callback_data.action
+    if action is AskAction.START:
+        await state.clear()
+        await callback.answer()
+        await bot.send_message(
+            callback.from_user.id, tq.ASK_CHOOSE, reply_markup=await categories_markup(session)
+        )
+        return
+    if action is AskAction.CATEGORY:
+        category = await questions.category(session, callback_data.cat)
+        if category is None:
+            await callback.answer(tq.ASK_STALE, show_alert=True)
+            return
+        question = await questions.start(session, person, category.id)
+        await state.set_state(Asking.writing)
+        await state.set_data({"question": question.id})
+        await callback.answer()
+        await show(
+            callback,
+            tq.ASK_WRITE.format(category=h(category.title)),
+            InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [button(tq.CANCEL, AskCB(action=AskAction.CANCEL, q=question.id))]
+                ]
+            ),
+        )
+        return
+    if action is AskAction.CANCEL and not callback_data.q:
+        await state.clear()
+        await callback.answer()
+        await show(callback, tq.ASK_CANCELLED)
+        return
+    own = await _own_question(session, person, callback_data.q)
+    if own is None:
+        await callback.answer(tq.ASK_STALE, show_alert=True)
+        return
+    await _on_own_question(callback, own, action, session, state, bot, settings)
+
+
+async def _on_own_question(
+    callback: CallbackQuery,
+    question: Question,
+    action: AskAction,
+    session: AsyncSession,
+    state: FSMContext,
+    bot: Bot,
+    settings: Settings,
+) -> None:
+    if action in (AskAction.SEND, AskAction.SEND_ANONYMOUS, AskAction.CANCEL):
+        if question.status is not QuestionStatus.DRAFT:
+            await callback.answer(tq.ASK_STALE, show_alert=True)
+            return
+        await state.clear()
+        if action is AskAction.CANCEL:
+            await questions.drop_draft(session, question.id)
+            await callback.answer()
+            await show(callback, tq.ASK_CANCELLED)
+            return
+        if not await questions.posts(session, question.id):
+            await callback.answer(tq.ASK_EMPTY, show_alert=True)
+            return
+        anonymous = action is AskAction.SEND_ANONYMOUS
+        question, recipients = await questions.submit(
+            session, question, anonymous, settings.admin_ids
+        )
+        await callback.answer()
+        accepted = tq.ASK_ACCEPTED.format(number=question.id)
+        await show(callback, accepted + (tq.ASK_ACCEPTED_ANON if anonymous else ""))
+        logger.info("Question %s asked, %s answerers told", question.id, len(recipients))
+        text = await card(session, question, settings, show_author=False)
+        for chat_id in recipients:
+            try:
+                await bot.send_message(chat_id, text, reply_markup=card_buttons(question))
+            except Exception:  # one unreachable answerer must not stop the others
+                logger.warning("Question card %s not delivered to %s", question.id, chat_id)
+        return
+    if action is AskAction.CLARIFY:
+        if question.clarified or question.status is not QuestionStatus.ANSWERED:
+            await callback.answer(tq.CLARIFY_USED, show_alert=True)
+            return
+        await state.set_state(Asking.clarifying)
+        await state.set_data({"question": question.id})
+        await callback.answer()
+        cancel = button(tq.CANCEL, AskCB(action=AskAction.NO_CLARIFICATION, q=question.id))
+        await bot.send_message(
+            callback.from_user.id,
+            tq.CLARIFY_WRITE.format(number=question.id),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[cancel]]),
+        )
+        return
+    if action in (AskAction.UP, AskAction.DOWN):
+        if question.answered_at is None:
+            await callback.answer(tq.RATE_NOT_YET, show_alert=True)
+            return
+        await questions.rate(session, question, 1 if action is AskAction.UP else -1)
+        await state.set_state(Asking.rating_comment)
+        await state.set_data({"question": question.id})
+        await callback.answer()
+        skip = button(tq.RATING_SKIP, AskCB(action=AskAction.NO_COMMENT, q=question.id))
+        await bot.send_message(
+            callback.from_user.id,
+            tq.RATED,
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[skip]]),
+        )
+        return
+    if action in (AskAction.NO_COMMENT, AskAction.NO_CLARIFICATION):
+        await state.clear()
+        await callback.answer()
+        done = action is AskAction.NO_COMMENT
+        await show(callback, tq.RATING_SAVED if done else tq.STEP_CANCELLED)
+
+
+async def on_question_part(
+    message: Message, session: AsyncSession, person: Person, state: FSMContext
+) -> None:
+    """One message of the question, kept to be copied as written."""
+    question = await _own_question(session, person, (await state.get_data()).get("question", 0))
+    if question is None or question.status is not QuestionStatus.DRAFT:
+        await state.clear()
+        await message.answer(tq.ASK_STALE)
+        return
+    kind, text = content_of(message)
+    if kind not in ACCEPTED_CONTENT:
+        await message.answer(tq.ASK_BAD_TYPE)
+        return
+    await questions.add_post(
+        session,
+        question,
+        PostKind.QUESTION,
+        person.id,
+        message.chat.id,
+        message.message_id,
+        kind,
+        text,
+    )
+    count = len(await questions.posts(session, question.id))
+    await message.answer(
+        tq.ASK_ADDED.format(count=count), reply_markup=_confirm_markup(question.id)
+    )
+
+
+async def on_clarification(
+    message: Message, session: AsyncSession, person: Person, state: FSMContext, bot: Bot
+) -> None:
+    question = await _own_question(session, person, (await state.get_data()).get("question", 0))
+    await state.clear()
+    if question is None or not await questions.clarify(session, question):
+        await message.answer(tq.CLARIFY_USED)
+        return
+    kind, text = content_of(message)
+    await questions.add_post(
+        session,
+        question,
+        PostKind.CLARIFY,
+        person.id,
+        message.chat.id,
+        message.message_id,
+        kind,
+        text,
+    )
+    await message.answer(tq.CLARIFY_SENT)
+    taker = await session.get(Person, question.taken_by) if question.taken_by else None
+    if taker is not None:
+        await bot.send_message(taker.telegram_id, tq.ANSWERER_CLARIFY.format(number=question.id))
+        await copy(bot, taker.telegram_id, message.chat.id, message.message_id)
+        answer = button(tq.ANSWER_AGAIN, CardCB(action=CardAction.ANSWER, q=question.id))
+        await bot.send_message(
+            taker.telegram_id,
+            tq.WRITE_ANSWER.format(number=question.id),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[answer]]),
+        )
+
+
+async def on_rating_comment(
+    message: Message, session: AsyncSession, person: Person, state: FSMContext
+) -> None:
+    question = await _own_question(session, person, (await state.get_data()).get("question", 0))
+    await state.clear()
+    if question is not None and question.rating is not None:
+        await questions.rate(session, question, question.rating, message.text or "")
+    await message.answer(tq.RATING_SAVED)
+
+
+async def cmd_myquestions(
+    message: Message, session: AsyncSession, person: Person, settings: Settings
+) -> None:
+    mine = await questions.of_member(session, person.id)
+    if not mine:
+        await message.answer(tq.MY_NONE)
+        return
+    titles = {c.id: c.title for c in await questions.categories(session)}
+    lines = [tq.MY_TITLE, ""]
+    for q in mine:
+        when = q.asked_at.astimezone(settings.tz).strftime("%d.%m.%Y") if q.asked_at else ""
+        lines.append(
+            tq.MY_LINE.format(
+                number=q.id,
+                category=h(titles.get(q.category_id, "")),
+                status=tq.STATUS[q.status.value],
+                date=when,
+            )
+        )
+    await message.answer("\n".join(lines))
+
+
+# --- the FAQ ----------------------------------------------------------------------------
+
+
+async def _faq_screen(session: AsyncSession, category_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    cats = await questions.categories(session)
+    if not category_id:
+        rows = [[button(c.title, FaqCB(cat=c.id))] for c in cats]
+        return tq.FAQ_TITLE, InlineKeyboardMarkup(inline_keyboard=rows)
+    title = next((c.title for c in cats if c.id == category_id), "")
+    entries = await questions.faq(session, category_id)
+    text = tq.FAQ_CATEGORY.format(category=h(title))
+    text += (
+        "".join(tq.FAQ_ITEM.format(question=h(e.question), answer=h(e.answer)) for e in entries)
+        or tq.FAQ_EMPTY
+    )
+    return text, InlineKeyboardMarkup(inline_keyboard=[[button(tq.BACK, FaqCB())]])
+
+
+async def cmd_faq(message: Message, session: AsyncSession, state: FSMContext) -> None:
+    await state.set_state(Asking.faq_search)
+    text, markup = await _faq_screen(session, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_faq_button(
+    callback: CallbackQuery, callback_data: FaqCB, session: AsyncSession
+) -> None:
+    await callback.answer()
+    await show(callback, *await _faq_screen(session, callback_data.cat))
+
+
+async def on_faq_search(message: Message, session: AsyncSession) -> None:
+    query = (message.text or "")[:60]
+    found = await questions.faq(session, words=query)
+    if not found:
+        await message.answer(tq.FAQ_NOTHING.format(query=h(query)))
+        return
+    text = tq.FAQ_FOUND.format(query=h(query)) + "".join(
+        tq.FAQ_ITEM.format(question=h(e.question), answer=h(e.answer)) for e in found
+    )
+    await message.answer(text[:4000])
+
+
+async def cmd_questions_not_answerer(message: Message) -> None:
+    # Answerers' /questions is taken by their own router, registered before this one.
+    await message.answer(tq.NOT_ANSWERER)
+
+
+def router() -> Router:
+    """This module's handlers on a fresh router (one per dispatcher)."""
+    r = Router(name=__name__)
+    r.message.register(cmd_ask, Command("ask"))
+    r.message.register(cmd_myquestions, Command("myquestions"))
+    r.message.register(cmd_faq, Command("faq"))
+    r.message.register(cmd_questions_not_answerer, Command("questions"))
+    r.callback_query.register(on_ask_button, AskCB.filter())
+    r.callback_query.register(on_faq_button, FaqCB.filter())
+    r.message.register(on_question_part, StateFilter(Asking.writing), NOT_COMMAND)
+    r.message.register(on_clarification, StateFilter(Asking.clarifying), NOT_COMMAND)
+    r.message.register(on_rating_comment, StateFilter(Asking.rating_comment), TYPED)
+    r.message.register(on_faq_search, StateFilter(Asking.faq_search), TYPED)
+    return r

@@ -1,0 +1,140 @@
+"""What the member's and the answerer's question screens share: callback data, copying a
+message as written, the card an answerer sees."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from models import Organization, Person, Question, QuestionStatus, utcnow
+from services import questions
+from services.people import Roles
+from texts import questions as tq
+from texts.ru import h
+
+ACCEPTED_CONTENT = frozenset({"text", "photo", "document"})
+
+
+class AskAction(StrEnum):
+    START = "b"  # the «Задать вопрос» button of /help
+    CATEGORY = "c"
+    SEND = "s"
+    SEND_ANONYMOUS = "a"
+    CANCEL = "x"
+    CLARIFY = "l"
+    UP = "u"
+    DOWN = "d"
+    NO_COMMENT = "n"
+    NO_CLARIFICATION = "z"  # «Отмена» under «Напишите уточнение»
+
+
+class AskCB(CallbackData, prefix="qk"):
+    """A member's button: `q` the question (0 before the draft), `cat` the category."""
+
+    action: AskAction
+    q: int = 0
+    cat: int = 0
+
+
+class CardAction(StrEnum):
+    TAKE = "t"
+    TO_REGION = "r"
+    CLOSE = "c"
+    ANSWER = "a"
+    FAQ = "f"
+    OPEN = "o"
+    CANCEL = "x"
+
+
+class CardCB(CallbackData, prefix="qa"):
+    """An answerer's button on a question's card."""
+
+    action: CardAction
+    q: int
+
+
+class ListCB(CallbackData, prefix="ql"):
+    """/questions: the state filter ("" open and taken), the category (0 all), the page."""
+
+    status: str = ""
+    cat: int = 0
+    page: int = 0
+
+
+class FaqCB(CallbackData, prefix="faq"):
+    cat: int = 0
+
+
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def scope_of(roles: Roles) -> questions.Scope:
+    return questions.Scope(
+        regional=roles.regional_admin or roles.regional_consultant,
+        territories=roles.territories | roles.consultant_of,
+    )
+
+
+def content_of(message: Message) -> tuple[str, str | None]:
+    """The message's type and its text (the caption of a photo or document)."""
+    kind = message.content_type
+    return str(getattr(kind, "value", kind)), message.text or message.caption
+
+
+async def copy(bot: Bot, chat_id: int, from_chat: int | None, message_id: int | None) -> bool:
+    """Copy a stored message as written (no «forwarded from»: an anonymous author stays so)."""
+    if from_chat is None or message_id is None:
+        return False
+    try:
+        await bot.copy_message(chat_id, from_chat, message_id)
+    except (TelegramBadRequest, TelegramForbiddenError):
+        return False
+    return True
+
+
+async def card(
+    session: AsyncSession, question: Question, settings: Settings, *, show_author: bool
+) -> str:
+    """The answerer's card: the author's name only after «Взять», never when anonymous."""
+    category = await questions.category(session, question.category_id)
+    org = await session.get(Organization, question.org_id) if question.org_id else None
+    days = questions.waiting_days(question, utcnow(), settings.tz)
+    text = tq.CARD.format(
+        number=question.id,
+        category=h(category.title if category else ""),
+        org=h(org.name) if org else tq.NO_ORG,
+        waiting=tq.WAIT_DAYS.format(days=days) if days else tq.WAIT_TODAY,
+    )
+    if question.status is not QuestionStatus.OPEN:
+        text += tq.CARD_STATUS.format(status=tq.STATUS[question.status.value])
+    if show_author:
+        if question.anonymous:
+            text += tq.CARD_ANONYMOUS
+        else:
+            person = await session.get(Person, question.person_id) if question.person_id else None
+            if person is not None:
+                name = " ".join(filter(None, [person.first_name, person.last_name]))
+                user = f" @{person.username}" if person.username else ""
+                text += tq.CARD_AUTHOR.format(name=h(name + user))
+    return text
+
+
+def card_buttons(question: Question) -> InlineKeyboardMarkup:
+    rows: list[list[InlineKeyboardButton]] = []
+    if question.status is QuestionStatus.OPEN:
+        rows.append([button(tq.TAKE, CardCB(action=CardAction.TAKE, q=question.id))])
+    if question.status in questions.WAITING:
+        if question.territory_id is not None:
+            rows.append([button(tq.TO_REGION, CardCB(action=CardAction.TO_REGION, q=question.id))])
+        rows.append([button(tq.CLOSE, CardCB(action=CardAction.CLOSE, q=question.id))])
+    if question.status is QuestionStatus.ANSWERED:
+        rows.append([button(tq.TO_FAQ, CardCB(action=CardAction.FAQ, q=question.id))])
+    rows.append([button(tq.BACK, ListCB())])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
