@@ -127,6 +127,8 @@ class Settings(DatabaseSettings):
     campaign_deadline_day: int = Field(default=DEFAULT_SCHEDULE.deadline_day, ge=1, le=28)
     campaign_deadline_time: time = DEFAULT_SCHEDULE.deadline_time
     reminder_days: Annotated[tuple[int, ...], NoDecode] = DEFAULT_SCHEDULE.reminder_days
+    # The plan of events: reminders to responsible people N days before each due month's end.
+    plan_remind_days: Annotated[tuple[int, ...], NoDecode] = (14, 3)
 
     @field_validator("bot_token")
     @classmethod
@@ -155,7 +157,7 @@ class Settings(DatabaseSettings):
             return frozenset({value})
         return value
 
-    @field_validator("campaign_months", "reminder_days", mode="before")
+    @field_validator("campaign_months", "reminder_days", "plan_remind_days", mode="before")
     @classmethod
     def _split_numbers(cls, value: object) -> object:
         if isinstance(value, str):

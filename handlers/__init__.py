@@ -2,7 +2,7 @@
 
 from aiogram import Router
 
-from handlers import admin, fallback, member, officer
+from handlers import admin, fallback, member, officer, plan_report
 from handlers.errors import on_error
 
 
@@ -11,6 +11,7 @@ def build_root_router() -> Router:
     root = Router(name="root")
     root.errors.register(on_error)
     root.include_routers(
+        plan_report.router(),  # before the admins: a responsible admin's report is no file
         admin.build_router(),
         officer.build_router(),
         member.build_router(),

@@ -20,3 +20,15 @@ class Answering(StatesGroup):
     """An officer on a questionnaire question; typed text is the answer."""
 
     question = State()
+
+
+class PlanReporting(StatesGroup):
+    """A responsible person writing the report of execution (item and period in FSM data)."""
+
+    text = State()
+
+
+class PlanLinking(StatesGroup):
+    """A regional admin typing a name to link a name of the plan to (name key in FSM data)."""
+
+    query = State()

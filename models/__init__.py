@@ -27,6 +27,16 @@ from models.monitoring import (
 )
 from models.org import Organization, OrgLevel
 from models.person import Person, Role, RoleKind
+from models.plan import (
+    Plan,
+    PlanAssignee,
+    PlanItem,
+    PlanNameLink,
+    PlanNotice,
+    PlanPeriod,
+    PlanReport,
+    PlanState,
+)
 from models.topic import Subscription, Topic
 
 __all__ = [
@@ -52,6 +62,14 @@ __all__ = [
     "OrgLevel",
     "Organization",
     "Person",
+    "Plan",
+    "PlanAssignee",
+    "PlanItem",
+    "PlanNameLink",
+    "PlanNotice",
+    "PlanPeriod",
+    "PlanReport",
+    "PlanState",
     "Questionnaire",
     "RecallStatus",
     "Role",

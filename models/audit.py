@@ -34,6 +34,8 @@ class AuditKind(enum.StrEnum):
     ROLE_GRANTED = "role_granted"
     REPORT_EXPORTED = "report_exported"
     AUDIT_EXPORTED = "audit_exported"
+    PLAN_IMPORTED = "plan_imported"
+    PLAN_NAME_LINKED = "plan_name_linked"
 
 
 class AuditVia(enum.StrEnum):

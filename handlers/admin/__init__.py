@@ -9,6 +9,7 @@ from handlers.admin import (
     monitoring,
     officers,
     orgs,
+    plan,
     questionnaire_file,
     reports,
 )
@@ -24,7 +25,7 @@ def build_router() -> Router:
     regional = Router(name="admin.regional")
     regional.message.filter(RegionalAdmin())
     regional.callback_query.filter(RegionalAdmin())
-    regional.include_routers(questionnaire_file.router(), orgs.router())
+    regional.include_routers(questionnaire_file.router(), plan.router(), orgs.router())
 
     admin.include_routers(
         broadcast.router(),

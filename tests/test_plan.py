@@ -1,0 +1,198 @@
+"""The plan of events without the chat: the due-period parser on every «Сроки» phrase of the
+source document (both plan tables) and on bad ones; the plan import (cp1251 CSV and XLSX,
+every bad line named, all or nothing, idempotent, a changed item updated in place)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import AuditEntry, Plan, PlanAssignee, PlanItem, PlanPeriod
+from services.plan import importer, items
+from services.plan.due import DueError, parse_due, period_label
+from services.plan.people import split_names
+from tests.helpers import count
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLE_XLSX = SAMPLES / "plan_2022.xlsx"
+SAMPLE_CSV = SAMPLES / "plan_2022.csv"
+
+# Every «Сроки» cell of the source document, as it is written there (line breaks included):
+# the 2022 plan, then the annual plan «до 2026 года».
+DOCUMENT_PHRASES = [
+    ("февраль 2022", ("2022-02",)),
+    ("март   \n2022", ("2022-03",)),
+    ("март, июнь, сентябрь, декабрь\n2022", ("2022-03", "2022-06", "2022-09", "2022-12")),
+    ("январь-декабрь 2022", ("2022-12",)),
+    ("в течение года", ("2022-12",)),
+    ("март \n2022", ("2022-03",)),
+    ("апрель, июнь", ("2022-04", "2022-06")),
+    ("октябрь 2022", ("2022-10",)),
+    ("в течение всего времени", ("open",)),
+    ("во время проведения конкурсов", ("open",)),
+    ("по плану ЦС", ("open",)),
+    ("2023г.\n2026г.", ("2023-12", "2026-12")),
+]
+
+
+@pytest.mark.parametrize(("phrase", "keys"), DOCUMENT_PHRASES)
+def test_every_phrase_of_the_document_is_understood(phrase: str, keys: tuple[str, ...]) -> None:
+    assert parse_due(phrase, 2022).keys == keys
+
+
+def test_the_phrases_are_all_the_document_has() -> None:
+    seed = Path("/work/shared/seed/000_17bf36e148fda99b.txt")
+    if not seed.exists():
+        pytest.skip("the source document is not on this machine")
+    cells = seed.read_text(encoding="utf-8").split("\n\t")
+    # A «Сроки» cell is the last cell of a row: the text just before a blank line and a number.
+    found = {" ".join(c.split()) for c in cells if parse_due_or_none(c) is not None}
+    wanted = {" ".join(p.split()) for p, _ in DOCUMENT_PHRASES}
+    assert wanted <= found
+
+
+def parse_due_or_none(text: str) -> object:
+    try:
+        return parse_due(text.strip(), 2022) if len(text) < 60 else None
+    except DueError:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("phrase", "message"),
+    [
+        ("", "не указан срок"),
+        ("скоро", "«скоро» — не месяц"),
+        ("мартобря 2022", "«мартобря» — не месяц"),
+        ("декабрь-март 2022", "конец раньше начала"),
+        ("до 15 марта", "не месяц"),
+    ],
+)
+def test_a_phrase_it_cannot_read_is_named_not_guessed(phrase: str, message: str) -> None:
+    with pytest.raises(DueError, match=message):
+        parse_due(phrase, 2022)
+
+
+def test_a_month_without_a_year_needs_the_plans_year() -> None:
+    with pytest.raises(DueError, match="не указан год"):
+        parse_due("апрель, июнь", None)
+    assert parse_due("в течение 2024 года", None).keys == ("2024-12",)
+    assert period_label("2022-03") == "март 2022"
+    assert period_label("open") == "без срока"
+
+
+def test_names_of_the_responsible_column() -> None:
+    assert split_names(" Металиченко С.С.,\nЖилина Е.А.,\nПредседатели ТПО и ППО") == (
+        "Металиченко С.С.",
+        "Жилина Е.А.",
+        "Председатели ТПО и ППО",
+    )
+    assert split_names("Металиченко С.С.,\n  Жилина Е.А..  ") == (
+        "Металиченко С.С.",
+        "Жилина Е.А.",
+    )
+    assert split_names("Корякина И.В.,\nЖилина Е.А.\nпредседатели ТПО и ППО")[2] == (
+        "Председатели ТПО и ППО"
+    )
+    assert split_names("Жилина Е. А. председатели ТПО") == ("Жилина Е.А.", "Председатели ТПО")
+
+
+def _xlsx(rows: list[tuple[str, ...]]) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+HEADER = ("№", "Мероприятия", "Ответственные", "Сроки")
+
+
+async def test_both_samples_import_the_ten_items_and_reimport_changes_nothing(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    assert SAMPLE_CSV.read_bytes().decode("cp1251").startswith("№;Мероприятия")
+    async with session_factory() as session:
+        first = await importer.import_plan(session, SAMPLE_CSV.name, SAMPLE_CSV.read_bytes())
+        assert (first.year, first.created, first.updated, first.unchanged) == (2022, 10, 0, 0)
+        again = await importer.import_plan(session, SAMPLE_XLSX.name, SAMPLE_XLSX.read_bytes())
+        assert (again.created, again.updated, again.unchanged) == (0, 0, 10)
+        plan = await session.scalar(select(Plan))
+        assert plan is not None and plan.year == 2022
+        views = await items.item_views(session, plan.id)
+        assert [v.item.number for v in views] == list(range(1, 11))
+        assert [p.key for p in views[2].periods] == ["2022-03", "2022-06", "2022-09", "2022-12"]
+        assert views[0].names == ["Металиченко С.С.", "Жилина Е.А.", "Председатели ТПО и ППО"]
+        picking = await items.items_for_picking(session, 2022)
+        assert [(i.number, i.text[:8]) for i in picking][:2] == [(1, "Провести"), (2, "Подготов")]
+    assert await count(session_factory, PlanItem) == 10
+    assert await count(session_factory, PlanPeriod) == 14
+    assert await count(session_factory, AuditEntry) == 0  # the system's own import: no actor
+
+
+async def test_a_changed_item_is_updated_in_place(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    rows = [
+        HEADER,
+        ("1.", "Семинар", "Жилина Е.А.", "март 2022"),
+        ("2.", "Сайт", "Жилина Е.А.", "в течение года"),
+    ]
+    async with session_factory() as session:
+        await importer.import_plan(session, "plan_2022.xlsx", _xlsx(rows))
+        item_id = await session.scalar(select(PlanItem.id).where(PlanItem.number == 1))
+        rows[1] = ("1.", "Семинар по информработе", "Жилина Е.А., Корякина И.В.", "апрель 2022")
+        result = await importer.import_plan(session, "plan_2022.xlsx", _xlsx(rows))
+        assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
+        item = await session.get(PlanItem, item_id)
+        assert item is not None and item.text == "Семинар по информработе"
+        keys = await session.scalars(select(PlanPeriod.key).where(PlanPeriod.item_id == item_id))
+        assert list(keys) == ["2022-04"]
+        names = await session.scalars(
+            select(PlanAssignee.name).where(PlanAssignee.item_id == item_id)
+        )
+        assert sorted(names) == ["Жилина Е.А.", "Корякина И.В."]
+
+
+async def test_a_bad_file_names_every_bad_line_and_writes_nothing(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    content = (
+        "№;Мероприятия;Ответственные;Сроки\r\n"
+        "1.;Мониторинг;Жилина Е.А.;февраль 2022\r\n"
+        "два;Отчёты;Жилина Е.А.;март 2022\r\n"
+        "3.;;Жилина Е.А.;скоро\r\n"
+        "1.;Повтор;;март 2022\r\n"
+    ).encode("cp1251")
+    async with session_factory() as session:
+        with pytest.raises(importer.PlanFileError) as caught:
+            await importer.import_plan(session, "plan_2022.csv", content)
+    problems = [str(p) for p in caught.value.problems]
+    assert problems == [
+        "Строка 3: номер «два» — не число",
+        "Строка 4: не указано мероприятие",
+        "Строка 4: не удалось понять срок «скоро»: «скоро» — не месяц",
+        "Строка 5: номер 1 уже встречался в строке 2",
+        "Строка 5: не указаны ответственные",
+    ]
+    assert await count(session_factory, Plan) == 0
+    assert await count(session_factory, PlanItem) == 0
+
+
+def test_whole_file_problems() -> None:
+    with pytest.raises(importer.PlanFileError, match="не хватает столбцов"):
+        importer.parse_plan("plan_2022.csv", "№;Мероприятия\n1;x\n".encode())
+    with pytest.raises(importer.PlanFileError, match="год плана"):
+        importer.parse_plan(
+            "plan.csv", "№;Мероприятия;Ответственные;Сроки\n1;x;Я;апрель\n".encode()
+        )
+    with pytest.raises(importer.PlanFileError, match="не поддерживается"):
+        importer.parse_plan("plan.pdf", b"%PDF")
