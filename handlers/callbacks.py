@@ -197,6 +197,7 @@ class PlanAction(StrEnum):
     NAME = "a"
     LINK = "k"
     ABORT = "q"
+    EXPORT = "e"
 
 
 class PlanCB(CallbackData, prefix="plan"):

@@ -196,3 +196,55 @@ def test_whole_file_problems() -> None:
         )
     with pytest.raises(importer.PlanFileError, match="не поддерживается"):
         importer.parse_plan("plan.pdf", b"%PDF")
+
+
+def test_cli_imports_the_plan_and_writes_the_report(tmp_path: Path, migrated_url: str) -> None:
+    from tests.test_cli import run_cli
+
+    env = {"DATABASE_URL": migrated_url}
+    imported = run_cli("plan", "import", str(SAMPLE_CSV), cwd=tmp_path, **env)
+    assert imported.returncode == 0, imported.stderr
+    assert "План на 2022 год загружен" in imported.stdout and "добавлено 10" in imported.stdout
+    again = run_cli("plan", "import", str(SAMPLE_XLSX), cwd=tmp_path, **env)
+    assert "добавлено 0, изменено 0, без изменений 10" in again.stdout
+    bad = tmp_path / "plan_2022.csv"
+    bad.write_bytes("№;Мероприятия;Ответственные;Сроки\n1;x;Я;когда-нибудь\n".encode("cp1251"))
+    rejected = run_cli("plan", "import", str(bad), cwd=tmp_path, **env)
+    assert rejected.returncode == 1 and "Строка 2: не удалось понять срок" in rejected.stderr
+
+    report = run_cli("report", "plan", "--out", str(tmp_path / "out"), cwd=tmp_path, **env)
+    assert report.returncode == 0, report.stderr
+    workbook = openpyxl.load_workbook(tmp_path / "out" / "plan_2022_report.xlsx")
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert rows[0] == importer_header()
+    assert len(rows) == 1 + 14  # one line per due period
+    assert rows[3][:4] == (3, rows[3][1], "Жилина Е.А.", "март 2022")
+    missing = run_cli("report", "plan", "--year", "2030", cwd=tmp_path, **env)
+    assert missing.returncode == 1 and "Плана мероприятий на 2030 год нет" in missing.stderr
+
+
+def importer_header() -> tuple[str, ...]:
+    from services.plan.report import HEADER
+
+    return HEADER
+
+
+async def test_group_phrases_reach_territorial_admins_and_primary_officers(
+    session_factory: async_sessionmaker[AsyncSession], directory: None
+) -> None:
+    from services.plan.people import responsible_people
+    from tests.helpers import add_member, grant
+
+    chair = await add_member(session_factory, 810001, None, topics=())
+    await grant(session_factory, 810001, "territorial_admin", "46-01")
+    officer = await add_member(session_factory, 810002, "46-01-001", topics=())
+    await grant(session_factory, 810002, "officer", "46-01-001")
+    territorial_officer = await add_member(session_factory, 810003, None, topics=())
+    await grant(session_factory, 810003, "officer", "46-01")
+    async with session_factory() as session:
+        await importer.import_plan(session, SAMPLE_XLSX.name, SAMPLE_XLSX.read_bytes())
+        by_number = {i.number: i.id for i in await items.items_for_picking(session, 2022)}
+        assert await responsible_people(session, by_number[2]) == {chair}  # председатели ТПО
+        both = await responsible_people(session, by_number[1])  # председатели ТПО и ППО
+        assert both == {chair, officer} and territorial_officer not in both
+        assert await responsible_people(session, by_number[3]) == set()  # a name, unlinked

@@ -211,3 +211,33 @@ async def test_a_member_cannot_import_a_plan(
     assert await count(running_bot.sessions, PlanItem) == 0
     await fake.send_message(STRANGER, "/plan")
     assert "План мероприятий" not in screen(fake, STRANGER.id).text
+
+
+async def test_filters_and_the_report_button_in_reports(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, clock: FakeClock
+) -> None:
+    clock.set(datetime(2022, 4, 10, 9, 0, tzinfo=UTC))  # item 8 is due in April and June
+    await _import_and_link(fake, running_bot, admin)
+    async with running_bot.sessions() as session:
+        item8 = await session.scalar(select(PlanItem).where(PlanItem.number == 8))
+        assert item8 is not None
+    await fake.send_callback(ZHILINA, _mark(item8.id, "2022-04"))
+    await fake.send_message(ZHILINA, "Рассмотрено на президиуме")
+
+    await fake.send_message(admin, "/plan")
+    await fake.click(admin, texts.BTN_BY_STATE)
+    await fake.click(admin, texts.STATE_NAMES[PlanState.IN_PROGRESS])
+    shown = screen(fake, admin.id).text
+    assert "— выполняется" in shown and "<b>8.</b>" in shown and "<b>1.</b>" not in shown
+    await fake.click(admin, texts.BTN_ALL)
+    await fake.click(admin, texts.BTN_BY_PERSON)
+    await fake.click(admin, "Жилина Елена")
+    shown = screen(fake, admin.id).text
+    assert "ответственный: Жилина Елена" in shown
+    assert "<b>3.</b>" in shown and "<b>2.</b>" not in shown  # item 2 is not hers
+
+    await fake.send_message(admin, "/reports")
+    await fake.click(admin, texts.REPORT_BUTTON)
+    document = screen(fake, admin.id)
+    assert document.kind == "document"
+    assert document.caption == texts.REPORT_CAPTION.format(year=2022)

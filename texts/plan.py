@@ -38,7 +38,7 @@ FILTER_PERSON = " — ответственный: {name}"
 ITEM_LINE = "{icon} <b>{number}.</b> {text}\n    срок: {due}{next}"
 NEXT_DUE = "; ближайший — {label}"
 NOTHING_FOUND = "\nНи одного пункта."
-UNLINKED = "\n⚠️ Не привязаны к людям бота: {names}. Напоминания им не дойдут."
+UNLINKED = "\n⚠️ Не привязаны к людям бота: {names} — напоминания им не дойдут."
 UPLOAD_HINT = "\nЧтобы обновить план, пришлите его файл (plan_2022.xlsx) ещё раз."
 
 BTN_BY_STATE = "Фильтр: состояние"
@@ -108,3 +108,8 @@ REFUSED = {
     "already_done": "Этот срок пункта уже отмечен выполненным.",
 }
 STALE = "Эта кнопка устарела."
+
+CLI_NO_PLAN = "Плана мероприятий на {year} год нет: загрузите его (python -m bot plan import)."
+REPORT_BUTTON = "Отчёт о выполнении плана"
+REPORT_CAPTION = "Отчёт о выполнении плана мероприятий на {year} год"
+REPORT_NO_PLAN = "Плана мероприятий пока нет: пришлите файл плана (plan_2022.xlsx)."

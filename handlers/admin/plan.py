@@ -11,6 +11,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
+    BufferedInputFile,
     CallbackQuery,
     Document,
     InlineKeyboardButton,
@@ -28,6 +29,7 @@ from handlers.ui import show
 from models import Person, PlanItem, PlanState, utcnow
 from services.audit import Actor
 from services.plan import importer, items, people
+from services.plan import report as plan_report
 from services.plan.due import period_label
 from services.plan.people import name_key
 from texts import plan as texts
@@ -122,6 +124,7 @@ async def _list_screen(
     )
     if state_filter is not None or person:
         rows.append([_b(texts.BTN_ALL, action=PlanAction.LIST, year=chosen)])
+    rows.append([_b(texts.REPORT_BUTTON, action=PlanAction.EXPORT, year=chosen)])
     if unlinked:
         rows.append(
             [_b(texts.BTN_LINK.format(count=len(unlinked)), action=PlanAction.NAMES, year=chosen)]
@@ -218,6 +221,9 @@ async def on_plan_button(
         await _ask_query(callback, callback_data, session, settings, state)
     elif action is PlanAction.LINK:
         await _link(callback, callback_data, session, settings, state, actor)
+        return
+    elif action is PlanAction.EXPORT:
+        await _export(callback, session, settings, year)
         return
     elif action is PlanAction.ABORT:
         await state.clear()
@@ -374,6 +380,28 @@ async def _link(
     screen = await _list_screen(session, settings, data.year)
     if screen is not None and callback.message is not None:
         await callback.message.answer(screen[0], reply_markup=screen[1])
+
+
+def report_button() -> InlineKeyboardButton:
+    """«Отчёт о выполнении плана» for the /reports menu."""
+    return _b(texts.REPORT_BUTTON, action=PlanAction.EXPORT)
+
+
+async def _export(
+    callback: CallbackQuery, session: AsyncSession, settings: Settings, year: int
+) -> None:
+    chosen = year or await plan_report.default_year(session, settings.tz)
+    if chosen is None or await items.plan_of(session, chosen) is None:
+        await callback.answer(texts.REPORT_NO_PLAN, show_alert=True)
+        return
+    await callback.answer()
+    content = await plan_report.plan_xlsx(session, chosen, settings.tz)
+    if callback.bot is not None:
+        await callback.bot.send_document(
+            callback.from_user.id,
+            BufferedInputFile(content, filename=plan_report.file_name(chosen)),
+            caption=texts.REPORT_CAPTION.format(year=chosen),
+        )
 
 
 def _is_plan_file(document: Document) -> bool:
