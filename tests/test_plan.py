@@ -248,3 +248,37 @@ async def test_group_phrases_reach_territorial_admins_and_primary_officers(
         both = await responsible_people(session, by_number[1])  # председатели ТПО и ППО
         assert both == {chair, officer} and territorial_officer not in both
         assert await responsible_people(session, by_number[3]) == set()  # a name, unlinked
+
+
+async def test_the_presidium_pdf_has_a_section_on_the_plan(
+    session_factory: async_sessionmaker[AsyncSession], directory: None
+) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from services.plan.report import presidium_section
+    from services.reports import build, presidium
+    from services.reports.data import load_report
+    from tests.monitoring_data import open_quarter
+
+    tz = ZoneInfo("Europe/Moscow")
+    campaign_id = await open_quarter(session_factory, 2022, 1)
+    async with session_factory() as session:
+        assert await presidium_section(session, 2022, tz) == []  # no plan: no section
+        await importer.import_plan(session, SAMPLE_XLSX.name, SAMPLE_XLSX.read_bytes())
+        section = await presidium_section(session, 2022, tz)
+        dataset = await load_report(session, [campaign_id])
+        made_at = datetime(2022, 4, 1, 9, 0, tzinfo=UTC)
+        pages = presidium.plan(dataset, [], made_at, section)
+        files = await build.make(
+            session, build.ReportKind.PRESIDIUM, build.Scope(), now=made_at, tz=tz
+        )
+    texts_shown = [
+        line for page in pages for b in page if isinstance(b, presidium.Text) for line in b.lines
+    ]
+    assert "Выполнение плана мероприятий на 2022 год" in texts_shown
+    assert "Выполнено сроков: 0 из 14; просрочено пунктов: 0." in texts_shown
+    tables = [b for page in pages for b in page if isinstance(b, presidium.Table)]
+    plan_rows = [row for table in tables if table.header[0] == "№" for row in table.rows]
+    assert len(plan_rows) == 14 and plan_rows[0][3] == "февраль 2022"
+    assert files[0].name.endswith(".pdf") and files[0].content.startswith(b"%PDF")

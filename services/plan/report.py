@@ -9,16 +9,20 @@ import sys
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import openpyxl
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Person, PlanReport, utcnow
+from models import Person, PlanReport, PlanState, utcnow
 from services import spreadsheet
 from services.plan import items
 from services.plan.due import period_label
 from services.plan.people import person_name
 from texts import plan as texts
+
+if TYPE_CHECKING:
+    from services.reports.presidium import Block
 
 HEADER = ("№", "Мероприятие", "Ответственные", "Срок", "Состояние", "Выполнено", "Отчёт", "Ссылки")
 
@@ -121,3 +125,21 @@ async def write_report(session: AsyncSession, out: Path, *, year: int | None, tz
         return False
     print(path)
     return True
+
+
+async def presidium_section(session: AsyncSession, year: int, tz: tzinfo) -> list[Block]:
+    """The presidium PDF's section on the year's plan (nothing when there is no plan)."""
+    from services.reports import presidium
+
+    if await items.plan_of(session, year) is None:
+        return []
+    lines = await plan_lines(session, year, tz)
+    rows = [
+        (str(line.number), line.text, line.responsible, line.due, line.state, line.done_on)
+        for line in lines
+    ]
+    done = sum(1 for line in lines if line.done_on)
+    overdue = len(
+        {line.number for line in lines if line.state == texts.STATE_NAMES[PlanState.OVERDUE]}
+    )
+    return presidium.plan_of_events(year, rows, done, overdue)

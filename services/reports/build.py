@@ -111,7 +111,12 @@ async def _files(
             ReportFile(f"{stem}_{number}.png", picture.png, picture.caption)
             for number, picture in enumerate(pictures, 1)
         ]
-    pdf = await asyncio.to_thread(presidium.build_pdf, dataset, pictures, now.astimezone(tz))
+    from services.plan import report as plan_report  # the plan of events' section
+
+    extra = await plan_report.presidium_section(session, chosen.year, tz)
+    pdf = await asyncio.to_thread(
+        presidium.build_pdf, dataset, pictures, now.astimezone(tz), extra
+    )
     return [ReportFile(f"{stem}.pdf", pdf)]
 
 

@@ -120,11 +120,17 @@ class Image:
 Block = Text | Table | Image
 
 
-def build_pdf(dataset: Dataset, pictures: Sequence[Picture], made_at: datetime) -> bytes:
-    """The whole report as PDF bytes; `made_at` is printed on the first page."""
+def build_pdf(
+    dataset: Dataset,
+    pictures: Sequence[Picture],
+    made_at: datetime,
+    extra: Sequence[Block] = (),
+) -> bytes:
+    """The whole report as PDF bytes; `made_at` is printed on the first page; `extra`
+    sections (the plan of events) follow the monitoring."""
     buffer = io.BytesIO()
     campaign = latest(dataset)
-    pages = plan(dataset, pictures, made_at)
+    pages = plan(dataset, pictures, made_at, extra)
     with (
         charts.RENDER_LOCK,
         matplotlib.rc_context(charts.STYLE),
@@ -136,10 +142,13 @@ def build_pdf(dataset: Dataset, pictures: Sequence[Picture], made_at: datetime) 
 
 
 def plan(
-    dataset: Dataset, pictures: Sequence[Picture], made_at: datetime
+    dataset: Dataset,
+    pictures: Sequence[Picture],
+    made_at: datetime,
+    extra: Sequence[Block] = (),
 ) -> list[list[Block]]:
     """The report's pages, each the blocks drawn on it from the top."""
-    return paginate(blocks(dataset, pictures, made_at))
+    return paginate([*blocks(dataset, pictures, made_at), *extra])
 
 
 def blocks(dataset: Dataset, pictures: Sequence[Picture], made_at: datetime) -> list[Block]:
@@ -291,6 +300,27 @@ def _best_practice(dataset: Dataset, campaign: CampaignInfo) -> list[Block]:
         flow.append(Text((*item, *links)))
     if not practices:
         flow.append(_text(texts.PDF_EMPTY))
+    return flow
+
+
+PLAN_WIDTHS: Final = (0.05, 0.4, 0.2, 0.12, 0.11, 0.12)
+
+
+def plan_of_events(
+    year: int, rows: Sequence[Sequence[str]], done: int, overdue: int
+) -> list[Block]:
+    """The section «Выполнение плана мероприятий»: one row per item and due period
+    (number, item, responsible, due, state, done on), from services.plan.report."""
+    from texts import plan as plan_texts
+
+    title = plan_texts.PDF_PLAN_TITLE.format(year=year)
+    flow: list[Block] = [_heading(title)]
+    if not rows:
+        return [*flow, _text(plan_texts.PDF_PLAN_EMPTY)]
+    flow.append(
+        _text(plan_texts.PDF_PLAN_INTRO.format(done=done, total=len(rows), overdue=overdue))
+    )
+    flow.append(_table(title, plan_texts.PDF_PLAN_HEADER, rows, PLAN_WIDTHS))
     return flow
 
 
