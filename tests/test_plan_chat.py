@@ -241,3 +241,22 @@ async def test_filters_and_the_report_button_in_reports(
     document = screen(fake, admin.id)
     assert document.kind == "document"
     assert document.caption == texts.REPORT_CAPTION.format(year=2022)
+
+
+async def test_a_bad_plan_file_in_the_chat_names_every_line_and_writes_nothing(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser
+) -> None:
+    content = (
+        "№;Мероприятия;Ответственные;Сроки\r\n"
+        "1.;Мониторинг;Жилина Е.А.;февраль 2022\r\n"
+        "2.;Отчёты;Жилина Е.А.;к лету\r\n"
+        "3.;;Жилина Е.А.;март 2022\r\n"
+    ).encode("cp1251")
+    await fake.send_document(admin, "план_2022.csv", content)
+    answer = screen(fake, admin.id).text
+    assert "Файл плана «план_2022.csv» не загружен, ничего не изменено" in answer
+    assert "Строка 3: не удалось понять срок «к лету»" in answer
+    assert "Строка 4: не указано мероприятие" in answer
+    assert await count(running_bot.sessions, PlanItem) == 0
+    await fake.send_message(admin, "/plan")
+    assert screen(fake, admin.id).text == texts.NO_PLAN
