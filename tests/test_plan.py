@@ -282,3 +282,22 @@ async def test_the_presidium_pdf_has_a_section_on_the_plan(
     plan_rows = [row for table in tables if table.header[0] == "№" for row in table.rows]
     assert len(plan_rows) == 14 and plan_rows[0][3] == "февраль 2022"
     assert files[0].name.endswith(".pdf") and files[0].content.startswith(b"%PDF")
+
+
+async def test_the_name_search_is_cyrillic_case_insensitive_on_every_backend(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    from services import people
+    from services.plan.people import search_people
+
+    async with session_factory() as session:
+        for telegram_id, first, last in (
+            (820001, "Елена", "Жилина"),
+            (820002, "Ирина", "Корякина"),
+            (820003, "Пётр", "ЖИЛИН"),
+        ):
+            await people.register(session, people.TelegramProfile(telegram_id, first, last))
+        assert [p.last_name for p in await search_people(session, "жилина")] == ["Жилина"]
+        assert [p.last_name for p in await search_people(session, "ЖИЛИН")] == ["Жилина", "ЖИЛИН"]
+        assert [p.first_name for p in await search_people(session, "пётр жилин")] == ["Пётр"]
+        assert await search_people(session, "  ") == []

@@ -6,7 +6,7 @@ import enum
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -124,8 +124,14 @@ async def search_people(session: AsyncSession, query: str) -> list[Person]:
     words = name_key(query).split()
     if not words:
         return []
+    # A coarse prefilter in SQL (the first word as typed, lower-case and capitalised: names are
+    # written «Жилина»), exact casefolded matching in Python below.
+    typed = query.split()[0].casefold()
+    variants = {v for w in (typed, words[0]) for v in (w, w.capitalize(), w.upper())}
+    columns = (Person.last_name, Person.first_name, Person.username)
+    prefilter = or_(*(column.contains(v) for column in columns for v in variants))
     found: list[Person] = []
-    for person in await session.scalars(select(Person).order_by(Person.id)):
+    for person in await session.scalars(select(Person).where(prefilter).order_by(Person.id)):
         haystack = name_key(
             f"{person.last_name or ''} {person.first_name} {person.username or ''}"
         )
