@@ -260,3 +260,21 @@ async def test_a_bad_plan_file_in_the_chat_names_every_line_and_writes_nothing(
     assert await count(running_bot.sessions, PlanItem) == 0
     await fake.send_message(admin, "/plan")
     assert screen(fake, admin.id).text == texts.NO_PLAN
+
+
+async def test_a_flood_limit_stops_the_sweep_and_the_next_one_sends_the_rest(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, clock: FakeClock
+) -> None:
+    clock.set(datetime(2022, 2, 1, 9, 0, tzinfo=UTC))
+    await _import_and_link(fake, running_bot, admin)
+    clock.set(datetime(2022, 3, 17, 6, 0, tzinfo=UTC))  # items 3 and 7: her two reminders
+    fake.fail_next("sendMessage", status=429, retry_after=1, chat_id=ZHILINA.id)
+    before = len(fake.messages(ZHILINA.id))
+    first = await _plan_sweep(running_bot)
+    async with running_bot.sessions() as session:
+        unsent = await session.scalars(select(PlanNotice).where(PlanNotice.sent_at.is_(None)))
+        assert len(list(unsent)) >= 1  # released, not lost
+    second = await _plan_sweep(running_bot)
+    reminders = [m for m in fake.messages(ZHILINA.id)[before:] if "Напоминание" in (m.text or "")]
+    assert len(reminders) == 2 and first + second == 3  # and item 1's overdue notice
+    assert await _plan_sweep(running_bot) == 0

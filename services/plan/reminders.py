@@ -7,6 +7,7 @@ neither repeats nor, short of a crash mid-send, skips one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,7 +15,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +46,9 @@ from texts.ru import h
 logger = logging.getLogger(__name__)
 OVERDUE = "overdue"
 DEFAULT_REMIND_DAYS = (14, 3)
+# Between two notices: «председатели ТПО и ППО» may reach hundreds of officers at once, and
+# Telegram allows about 30 messages a second.
+PACE_SECONDS = 1 / 25
 
 
 @dataclass(frozen=True)
@@ -163,11 +172,36 @@ async def sweep(
         try:
             await bot.send_message(person.telegram_id, text, reply_markup=markup)
             sent += 1
-        except (TelegramForbiddenError, TelegramBadRequest) as error:
+            await asyncio.sleep(PACE_SECONDS)
+        except TelegramRetryAfter as error:
+            # Telegram's flood limit is global: stop here; the next sweep sends the rest.
+            await _release(session, notice.id)
+            logger.warning("Plan sweep paused by Telegram for %s s", error.retry_after)
+            break
+        except TelegramForbiddenError:
+            # Blocked or deactivated: they are gone for every feature, as a broadcast marks them.
+            await session.execute(
+                update(Person).where(Person.id == person.id).values(blocked=True)
+            )
+            await session.commit()
+        except TelegramBadRequest as error:
             logger.warning(
                 "Plan notice %s to person %s failed: %s", notice.id, person.id, error.message
             )
+        except TelegramAPIError:
+            # Network trouble or a server error: not sent; the next sweep tries again.
+            await _release(session, notice.id)
+            logger.exception("Plan notice %s not sent", notice.id)
+            break
     return sent
+
+
+async def _release(session: AsyncSession, notice_id: int) -> None:
+    """Un-claim a notice that was not sent, so the next sweep sends it."""
+    await session.execute(
+        update(PlanNotice).where(PlanNotice.id == notice_id).values(sent_at=None)
+    )
+    await session.commit()
 
 
 async def _render(
