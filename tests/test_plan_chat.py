@@ -155,6 +155,10 @@ async def test_forged_marks_are_refused(
     fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser
 ) -> None:
     await _import_and_link(fake, running_bot, admin)
+    # In May 2026 every dated item of 2022 is past due: /plan says so before any sweep.
+    await fake.send_message(admin, "/plan")
+    listing = screen(fake, admin.id).text
+    assert "🔴 <b>1.</b>" in listing and "🔴 <b>10.</b>" in listing
     async with running_bot.sessions() as session:
         item3 = await session.scalar(select(PlanItem).where(PlanItem.number == 3))
         item9 = await session.scalar(select(PlanItem).where(PlanItem.number == 9))

@@ -74,6 +74,7 @@ async def _list_screen(
         return None
     plan = await items.plan_of(session, chosen)
     assert plan is not None
+    await items.refresh_states(session, plan.id, utcnow().astimezone(settings.tz).date())
     state_filter = PlanState(state) if state in set(PlanState) else None
     views = await items.item_views(session, plan.id, state=state_filter, person_id=person or None)
     label = ""

@@ -117,6 +117,17 @@ async def refresh_state(session: AsyncSession, item: PlanItem, today: date) -> P
     return item.state
 
 
+async def refresh_states(session: AsyncSession, plan_id: int, today: date) -> None:
+    """Bring the plan's stored states up to `today` (an item past due turns overdue before the
+    sweep has seen it, e.g. right after an import); commits only when one changed."""
+    changed = False
+    for item in await session.scalars(select(PlanItem).where(PlanItem.plan_id == plan_id)):
+        before = item.state
+        changed = await refresh_state(session, item, today) is not before or changed
+    if changed:
+        await session.commit()
+
+
 async def mark_done(
     session: AsyncSession,
     item_id: int,
