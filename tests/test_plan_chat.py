@@ -282,3 +282,32 @@ async def test_a_flood_limit_stops_the_sweep_and_the_next_one_sends_the_rest(
     reminders = [m for m in fake.messages(ZHILINA.id)[before:] if "Напоминание" in (m.text or "")]
     assert len(reminders) == 2 and first + second == 3  # and item 1's overdue notice
     assert await _plan_sweep(running_bot) == 0
+
+
+async def test_a_territorial_admin_sees_the_plan_but_not_the_regional_buttons(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, directory: None
+) -> None:
+    from tests.helpers import add_member, grant
+
+    chair = FakeUser(id=700009, first_name="Председатель")
+    await add_member(running_bot.sessions, chair.id, None, topics=())
+    await grant(running_bot.sessions, chair.id, "territorial_admin", "46-01")
+    await _import_and_link(fake, running_bot, admin)
+    await fake.send_message(chair, "/plan")
+    listing = screen(fake, chair.id)
+    assert "План мероприятий на 2022 год" in listing.text
+    assert texts.BTN_LINK.format(count=2) not in button_texts(listing)
+    assert texts.REPORT_BUTTON not in button_texts(listing)
+    await fake.click(chair, texts.BTN_OPEN_ITEM.format(number=2))
+    assert texts.BTN_CANCEL_ITEM not in button_texts(screen(fake, chair.id))
+    async with running_bot.sessions() as session:
+        item2 = await session.scalar(select(PlanItem).where(PlanItem.number == 2))
+        assert item2 is not None
+    forged = PlanCB(action=PlanAction.CANCEL_ITEM, year=2022, item_id=item2.id).pack()
+    await fake.send_callback(chair, forged)
+    assert fake.callback_answers[-1]["text"] == texts.REGIONAL_ONLY
+    async with running_bot.sessions() as session:
+        again = await session.get(PlanItem, item2.id)
+        assert again is not None and again.state is not PlanState.CANCELLED
+    await fake.send_document(chair, "plan_2022.xlsx", SAMPLE_XLSX.read_bytes())
+    assert "План на 2022 год загружен" not in screen(fake, chair.id).text

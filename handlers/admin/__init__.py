@@ -25,7 +25,7 @@ def build_router() -> Router:
     regional = Router(name="admin.regional")
     regional.message.filter(RegionalAdmin())
     regional.callback_query.filter(RegionalAdmin())
-    regional.include_routers(questionnaire_file.router(), plan.router(), orgs.router())
+    regional.include_routers(questionnaire_file.router(), plan.regional_router(), orgs.router())
 
     admin.include_routers(
         broadcast.router(),
@@ -34,6 +34,7 @@ def build_router() -> Router:
         reports.router(),
         officers.router(),
         audit.router(),
+        plan.router(),
         regional,
     )
     return admin

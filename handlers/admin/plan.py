@@ -1,5 +1,6 @@
-"""/plan for regional admins: the year's items, filters, an item and its reports, the plan
-file sent to the bot, and linking the plan's names to people of the bot."""
+"""/plan for admins: the year's items, filters, an item and its reports; for regional admins
+also the plan file sent to the bot, linking the plan's names to people, cancelling an item
+and the export."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from handlers.states import PlanLinking
 from handlers.ui import show
 from models import Person, PlanItem, PlanState, utcnow
 from services.audit import Actor
+from services.people import Roles
 from services.plan import importer, items, people
 from services.plan import report as plan_report
 from services.plan.due import period_label
@@ -52,6 +54,12 @@ def _cut(text: str, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# What only the regional committee does; a territorial admin's forged button is refused.
+REGIONAL_ACTIONS = frozenset(
+    {PlanAction.NAMES, PlanAction.NAME, PlanAction.LINK, PlanAction.EXPORT, PlanAction.CANCEL_ITEM}
+)
+
+
 def _back(year: int) -> list[InlineKeyboardButton]:
     return [_b(texts.BTN_BACK, action=PlanAction.LIST, year=year)]
 
@@ -67,8 +75,16 @@ async def _year(session: AsyncSession, wanted: int, settings: Settings) -> int |
 
 
 async def _list_screen(
-    session: AsyncSession, settings: Settings, year: int, state: str = "", person: int = 0
+    session: AsyncSession,
+    settings: Settings,
+    year: int,
+    state: str = "",
+    person: int = 0,
+    *,
+    regional: bool = True,
 ) -> Screen | None:
+    """The year's items; a territorial admin sees them without the regional committee's
+    buttons (linking names, the export)."""
     chosen = await _year(session, year, settings)
     if chosen is None:
         return None
@@ -125,8 +141,9 @@ async def _list_screen(
     )
     if state_filter is not None or person:
         rows.append([_b(texts.BTN_ALL, action=PlanAction.LIST, year=chosen)])
-    rows.append([_b(texts.REPORT_BUTTON, action=PlanAction.EXPORT, year=chosen)])
-    if unlinked:
+    if regional:
+        rows.append([_b(texts.REPORT_BUTTON, action=PlanAction.EXPORT, year=chosen)])
+    if unlinked and regional:
         rows.append(
             [_b(texts.BTN_LINK.format(count=len(unlinked)), action=PlanAction.NAMES, year=chosen)]
         )
@@ -142,17 +159,19 @@ async def _list_screen(
 
 
 async def cmd_plan(
-    message: Message, session: AsyncSession, settings: Settings, state: FSMContext
+    message: Message, session: AsyncSession, settings: Settings, state: FSMContext, roles: Roles
 ) -> None:
     await state.clear()
-    screen = await _list_screen(session, settings, 0)
+    screen = await _list_screen(session, settings, 0, regional=roles.regional_admin)
     if screen is None:
         await message.answer(texts.NO_PLAN)
         return
     await message.answer(screen[0], reply_markup=screen[1])
 
 
-async def _item_screen(session: AsyncSession, item: PlanItem, year: int) -> Screen:
+async def _item_screen(
+    session: AsyncSession, item: PlanItem, year: int, regional: bool = True
+) -> Screen:
     views = [v for v in await items.item_views(session, item.plan_id) if v.item.id == item.id]
     view = views[0]
     reports = await items.reports_of(session, item.id)
@@ -178,7 +197,7 @@ async def _item_screen(session: AsyncSession, item: PlanItem, year: int) -> Scre
         periods="\n".join(lines),
     )
     rows = [[_b(texts.BTN_REPORTS, action=PlanAction.REPORTS, year=year, item_id=item.id)]]
-    if item.state is not PlanState.CANCELLED:
+    if item.state is not PlanState.CANCELLED and regional:
         rows.append(
             [_b(texts.BTN_CANCEL_ITEM, action=PlanAction.CANCEL_ITEM, year=year, item_id=item.id)]
         )
@@ -193,12 +212,17 @@ async def on_plan_button(
     settings: Settings,
     state: FSMContext,
     actor: Actor | None,
+    roles: Roles,
 ) -> None:
     action, year = callback_data.action, callback_data.year
+    regional = roles.regional_admin
+    if action in REGIONAL_ACTIONS and not regional:
+        await callback.answer(texts.REGIONAL_ONLY, show_alert=True)
+        return
     if action is PlanAction.LIST:
         await state.clear()
         screen = await _list_screen(
-            session, settings, year, callback_data.state, callback_data.person
+            session, settings, year, callback_data.state, callback_data.person, regional=regional
         )
         if screen is None:
             await callback.answer(texts.STALE)
@@ -214,7 +238,7 @@ async def on_plan_button(
     elif action is PlanAction.PEOPLE:
         await _people_screen(callback, session, year)
     elif action in (PlanAction.ITEM, PlanAction.REPORTS, PlanAction.CANCEL_ITEM):
-        await _on_item(callback, callback_data, session)
+        await _on_item(callback, callback_data, session, regional)
         return
     elif action is PlanAction.NAMES:
         await _names_screen(callback, session, settings, year)
@@ -228,7 +252,7 @@ async def on_plan_button(
         return
     elif action is PlanAction.ABORT:
         await state.clear()
-        screen = await _list_screen(session, settings, year)
+        screen = await _list_screen(session, settings, year, regional=regional)
         if screen is not None:
             await show(callback, *screen)
     else:  # MARK is the responsible person's button, handled by handlers.plan_report
@@ -247,7 +271,9 @@ async def _people_screen(callback: CallbackQuery, session: AsyncSession, year: i
     await show(callback, text, InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def _on_item(callback: CallbackQuery, data: PlanCB, session: AsyncSession) -> None:
+async def _on_item(
+    callback: CallbackQuery, data: PlanCB, session: AsyncSession, regional: bool
+) -> None:
     item = await session.get(PlanItem, data.item_id)
     year = await _item_year(session, item)
     if item is None or year is None:
@@ -258,7 +284,7 @@ async def _on_item(callback: CallbackQuery, data: PlanCB, session: AsyncSession)
             await callback.answer(texts.ITEM_CANCELLED.format(number=item.number))
         else:
             await callback.answer(texts.STALE)
-        await show(callback, *await _item_screen(session, item, year))
+        await show(callback, *await _item_screen(session, item, year, regional))
         return
     if data.action is PlanAction.REPORTS:
         lines = [texts.REPORTS_HEADER.format(number=item.number)]
@@ -285,7 +311,7 @@ async def _on_item(callback: CallbackQuery, data: PlanCB, session: AsyncSession)
         await show(callback, "\n".join(lines), markup)
         await callback.answer()
         return
-    await show(callback, *await _item_screen(session, item, year))
+    await show(callback, *await _item_screen(session, item, year, regional))
     await callback.answer()
 
 
@@ -446,10 +472,16 @@ async def _plan_document(event: Message) -> bool:
 
 
 def router() -> Router:
-    """This module's handlers on a fresh router (one per dispatcher)."""
+    """/plan and its buttons for every admin (a fresh router per dispatcher)."""
     r = Router(name=__name__)
     r.message.register(cmd_plan, Command("plan"))
+    r.callback_query.register(on_plan_button, PlanCB.filter())
+    return r
+
+
+def regional_router() -> Router:
+    """The plan file and the typed name search: regional admins only."""
+    r = Router(name=f"{__name__}.regional")
     r.message.register(on_plan_file, When(F.document), _plan_document)
     r.message.register(on_link_query, StateFilter(PlanLinking.query), TYPED)
-    r.callback_query.register(on_plan_button, PlanCB.filter())
     return r
