@@ -311,3 +311,28 @@ async def test_a_territorial_admin_sees_the_plan_but_not_the_regional_buttons(
         assert again is not None and again.state is not PlanState.CANCELLED
     await fake.send_document(chair, "plan_2022.xlsx", SAMPLE_XLSX.read_bytes())
     assert "План на 2022 год загружен" not in screen(fake, chair.id).text
+
+
+async def test_the_import_and_the_link_are_in_the_audit_trail(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from models import AuditEntry, AuditKind
+    from services import audit
+    from texts import ru
+
+    await _import_and_link(fake, running_bot, admin)
+    async with running_bot.sessions() as session:
+        entries = list(await session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+    kinds = [e.kind for e in entries]
+    assert kinds == [AuditKind.PLAN_IMPORTED, AuditKind.PLAN_NAME_LINKED]
+    assert audit.describe(entries[0], ZoneInfo("Europe/Moscow")) == (
+        "загрузил(а) план мероприятий на 2022 год из файла «plan_2022.xlsx»: добавлено 10, "
+        "изменено 0"
+    )
+    assert set(ru.AUDIT_KINDS) == {kind.value for kind in AuditKind}
+    await fake.send_message(admin, "/audit")
+    assert "привязал(а) имя плана «жилина е.а»" in screen(fake, admin.id).text
+    await fake.click(admin, ru.AUDIT_BY_KIND)  # every kind has its button label
+    assert "Загружен план мероприятий" in button_texts(screen(fake, admin.id))

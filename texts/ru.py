@@ -564,6 +564,8 @@ AUDIT_KINDS = {
     "role_granted": "Назначен ответственный",
     "report_exported": "Выгружен отчёт",
     "audit_exported": "Выгружен журнал",
+    "plan_imported": "Загружен план мероприятий",
+    "plan_name_linked": "Привязано имя плана",
 }
 # One line of the journal: the kind's template over its details.
 AUDIT_LINES = {
@@ -589,6 +591,11 @@ AUDIT_LINES = {
     "role_granted": "стал(а) ответственным за информработу: {org}",
     "report_exported": "выгрузил(а) отчёт: {report}, {period}, {territory}",
     "audit_exported": "выгрузил(а) журнал с {since}",
+    "plan_imported": (
+        "загрузил(а) план мероприятий на {year} год из файла «{file}»: добавлено {created}, "
+        "изменено {updated}"
+    ),
+    "plan_name_linked": "привязал(а) имя плана «{name}» к человеку №{person_id}",
 }
 
 # --- generic -----------------------------------------------------------------------------
