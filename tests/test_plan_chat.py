@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from fakeapi import FakeTelegram, FakeUser
@@ -336,3 +337,30 @@ async def test_the_import_and_the_link_are_in_the_audit_trail(
     assert "привязал(а) имя плана «жилина е.а»" in screen(fake, admin.id).text
     await fake.click(admin, ru.AUDIT_BY_KIND)  # every kind has its button label
     assert "Загружен план мероприятий" in button_texts(screen(fake, admin.id))
+
+
+async def test_the_start_up_sweep_sends_what_fell_due_while_the_bot_was_down(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, clock: FakeClock
+) -> None:
+    clock.set(datetime(2022, 2, 1, 9, 0, tzinfo=UTC))
+    await _import_and_link(fake, running_bot, admin)
+    await running_bot.stop()
+    clock.set(datetime(2022, 3, 29, 6, 0, tzinfo=UTC))  # 2 days left: the 3-day reminders
+    before = len(fake.messages(ZHILINA.id))
+    await running_bot.start()  # no explicit sweep: the bot's own start-up sweep
+    reminders = [m.text or "" for m in fake.messages(ZHILINA.id)[before:]]
+    assert sorted(t.split("\n")[2][:8] for t in reminders) == ["Пункт 3:", "Пункт 7:"]
+    async with running_bot.sessions() as session:
+        kinds = set(await session.scalars(select(PlanNotice.kind)))
+    assert kinds == {"remind3", "overdue"}  # the 14-day one is not sent this late
+
+
+def test_plan_remind_days_setting() -> None:
+    from bot.config import Settings
+    from tests.conftest import TOKEN
+
+    base = {"_env_file": None, "bot_token": TOKEN}
+    assert Settings(**base).plan_remind_days == (14, 3)  # type: ignore[arg-type]
+    assert Settings(**base, plan_remind_days="7, 1").plan_remind_days == (7, 1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="ожидаются числа"):
+        Settings(**base, plan_remind_days="две недели")  # type: ignore[arg-type]
