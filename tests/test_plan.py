@@ -132,7 +132,14 @@ async def test_both_samples_import_the_ten_items_and_reimport_changes_nothing(
         assert [p.key for p in views[2].periods] == ["2022-03", "2022-06", "2022-09", "2022-12"]
         assert views[0].names == ["Металиченко С.С.", "Жилина Е.А.", "Председатели ТПО и ППО"]
         picking = await items.items_for_picking(session, 2022)
-        assert [(i.number, i.text[:8]) for i in picking][:2] == [(1, "Провести"), (2, "Подготов")]
+        assert [(i.year, i.number, i.text[:8]) for i in picking][:2] == [
+            (2022, 1, "Провести"),
+            (2022, 2, "Подготов"),
+        ]
+        assert len(picking) == 10 and await items.items_for_picking(session, 2023) == []
+        await items.cancel_item(session, picking[9].id)
+        assert len(await items.items_for_picking(session)) == 9  # cancelled ones left out
+        assert len(await items.items_for_picking(session, include_cancelled=True)) == 10
     assert await count(session_factory, PlanItem) == 10
     assert await count(session_factory, PlanPeriod) == 14
     assert await count(session_factory, AuditEntry) == 0  # the system's own import: no actor
@@ -301,3 +308,52 @@ async def test_the_name_search_is_cyrillic_case_insensitive_on_every_backend(
         assert [p.last_name for p in await search_people(session, "ЖИЛИН")] == ["Жилина", "ЖИЛИН"]
         assert [p.first_name for p in await search_people(session, "пётр жилин")] == ["Пётр"]
         assert await search_people(session, "  ") == []
+
+
+async def test_mark_done_for_another_feature(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """The seminars/events feature marks an item done for a period when a linked event is
+    held: by someone the item need not name (`check_responsible=False`), once per period."""
+    from datetime import date
+
+    from models import PlanReport, PlanState
+
+    async with session_factory() as session:
+        await importer.import_plan(session, SAMPLE_XLSX.name, SAMPLE_XLSX.read_bytes())
+        item9 = next(i for i in await items.items_for_picking(session, 2022) if i.number == 9)
+        report = await items.mark_done(
+            session,
+            item9.id,
+            "2022-10",
+            by_person_id=None,
+            report_text="Семинар проведён",
+            today=date(2022, 10, 20),
+            link="https://example.org/seminar",
+            check_responsible=False,
+        )
+        assert report.id is not None
+        item = await session.get(PlanItem, item9.id)
+        assert item is not None and item.state is PlanState.DONE
+        with pytest.raises(items.MarkError) as again:
+            await items.mark_done(
+                session,
+                item9.id,
+                "2022-10",
+                by_person_id=None,
+                report_text="ещё раз",
+                today=date(2022, 10, 21),
+                check_responsible=False,
+            )
+        assert again.value.reason is items.MarkRefusal.ALREADY_DONE
+        with pytest.raises(items.MarkError) as nobody:
+            await items.mark_done(
+                session,
+                item9.id,
+                "2022-10",
+                by_person_id=None,
+                report_text="x",
+                today=date(2022, 10, 21),
+            )
+        assert nobody.value.reason is items.MarkRefusal.NOT_RESPONSIBLE
+    assert await count(session_factory, PlanReport) == 1

@@ -50,13 +50,32 @@ async def plan_of(session: AsyncSession, year: int) -> Plan | None:
     return await session.scalar(select(Plan).where(Plan.year == year))
 
 
-async def items_for_picking(session: AsyncSession, year: int | None = None) -> list[PlanItem]:
-    """Items (year's plan, or every plan) in order, for the event creation flow: each has
-    `id`, `number`, `text`; the plan's year via `plan_year_of`."""
-    query = select(PlanItem).join(Plan, Plan.id == PlanItem.plan_id)
+@dataclass(frozen=True)
+class PickItem:
+    """An item as a picker shows it (the event creation flow)."""
+
+    id: int
+    year: int
+    number: int
+    text: str
+    state: PlanState
+
+
+async def items_for_picking(
+    session: AsyncSession, year: int | None = None, *, include_cancelled: bool = False
+) -> list[PickItem]:
+    """Items of the year's plan (or of every plan), by year and number; cancelled ones left
+    out unless asked for."""
+    query = select(Plan.year, PlanItem).join(Plan, Plan.id == PlanItem.plan_id)
     if year is not None:
         query = query.where(Plan.year == year)
-    return list(await session.scalars(query.order_by(Plan.year, PlanItem.number)))
+    if not include_cancelled:
+        query = query.where(PlanItem.state != PlanState.CANCELLED)
+    rows = await session.execute(query.order_by(Plan.year, PlanItem.number))
+    return [
+        PickItem(item.id, plan_year, item.number, item.text, item.state)
+        for plan_year, item in rows.all()
+    ]
 
 
 async def item_views(
