@@ -30,6 +30,7 @@ EXIT_SECOND_REPLICA = 3  # another process of the bot runs on this database and 
 # services.reports.build's ReportKind values; spelled out so `--help` needs no matplotlib import.
 REPORT_KINDS: tuple[str, ...] = ("xlsx", "xlsx-all", "csv", "charts", "presidium", "subscribers")
 REPORT_KINDS += ("questions",)  # members' questions (/ask): categories, territories, times
+PLAN_REPORT = "plan"  # the plan of events (services.plan.report), not a monitoring report
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     org_import.add_argument("file", type=Path)
     org_export = org_actions.add_parser("export", help="выгрузить справочник в CSV или XLSX")
     org_export.add_argument("file", type=Path)
+    plan_cmd = commands.add_parser("plan", help="план мероприятий программы")
+    plan_actions = plan_cmd.add_subparsers(dest="action", required=True)
+    plan_import = plan_actions.add_parser(
+        "import",
+        help="загрузить план из CSV или XLSX (столбцы №, Мероприятия, Ответственные, Сроки)",
+    )
+    plan_import.add_argument("file", type=Path)
+    plan_import.add_argument("--year", type=int, help="год плана (иначе из имени файла)")
     broadcast = commands.add_parser(
         "broadcast", help="поставить в очередь рассылку HTML-текста подписчикам тем"
     )
@@ -63,10 +72,11 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "xlsx — выгрузка за квартал, xlsx-all — за все кварталы, csv — ответы таблицей, "
             "charts — графики PNG, presidium — отчёт для президиума PDF, "
-            "subscribers — статистика подписчиков. Без --year/--quarter — последний квартал."
+            "subscribers — статистика подписчиков, plan — выполнение плана мероприятий (XLSX, "
+            "--year — год плана). Без --year/--quarter — последний квартал."
         ),
     )
-    report.add_argument("kind", choices=REPORT_KINDS)
+    report.add_argument("kind", choices=(*REPORT_KINDS, PLAN_REPORT))
     report.add_argument("--year", type=int, help="год квартала, например 2026")
     report.add_argument("--quarter", type=int, choices=(1, 2, 3, 4), help="квартал (1–4)")
     report.add_argument("--territory", metavar="CODE", help="код территориальной организации")
@@ -195,6 +205,33 @@ async def _import_orgs(session: AsyncSession, path: Path) -> int:
     return EXIT_OK
 
 
+def _plan_job(args: argparse.Namespace) -> Callable[[AsyncSession, Path], Awaitable[int]]:
+    async def job(session: AsyncSession, path: Path) -> int:
+        from services.plan import importer
+
+        try:
+            content = await asyncio.to_thread(path.read_bytes)
+        except OSError as error:
+            print(f"Не удалось прочитать {path}: {error.strerror}", file=sys.stderr)
+            return EXIT_FAILED
+        try:
+            result = await importer.import_plan(
+                session, path.name, content, audit.cli_actor(), year=args.year
+            )
+        except importer.PlanFileError as error:
+            print(f"Файл {path} не загружен, ничего не изменено:", file=sys.stderr)
+            for problem in error.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return EXIT_FAILED
+        print(
+            f"План на {result.year} год загружен из {path}: добавлено {result.created}, "
+            f"изменено {result.updated}, без изменений {result.unchanged}."
+        )
+        return EXIT_OK
+
+    return job
+
+
 async def _export_orgs(session: AsyncSession, path: Path) -> int:
     if path.suffix.lower() not in orgs.SUPPORTED_SUFFIXES:
         print("Укажите файл с расширением .csv или .xlsx", file=sys.stderr)
@@ -219,6 +256,11 @@ def _report_job(
     args: argparse.Namespace, settings: DatabaseSettings
 ) -> Callable[[AsyncSession, Path], Awaitable[int]]:
     async def job(session: AsyncSession, out: Path) -> int:
+        if args.kind == PLAN_REPORT:
+            from services.plan import report as plan_report
+
+            done = await plan_report.write_report(session, out, year=args.year, tz=settings.tz)
+            return EXIT_OK if done else EXIT_FAILED
         from services.reports import cli as report_cli  # matplotlib: only when reporting
 
         written = await report_cli.write_report(
@@ -305,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     if command == "orgs":
         job = _import_orgs if args.action == "import" else _export_orgs
         return asyncio.run(_with_session(settings, job, args.file))
+    if command == "plan":
+        return asyncio.run(_with_session(settings, _plan_job(args), args.file))
     if command == "broadcast":
         return asyncio.run(_with_session(settings, _broadcast_job(args), args.text_file))
     if command == "report":

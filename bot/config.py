@@ -142,6 +142,8 @@ class Settings(DatabaseSettings):
     # Members' questions: working days without an answer before the territory's answerers are
     # reminded; after twice that the question goes to the regional admins.
     question_sla_days: int = Field(default=3, ge=1, le=30)
+    # The plan of events: reminders to responsible people N days before each due month's end.
+    plan_remind_days: Annotated[tuple[int, ...], NoDecode] = (14, 3)
 
     @field_validator("bot_token")
     @classmethod
@@ -170,7 +172,7 @@ class Settings(DatabaseSettings):
             return frozenset({value})
         return value
 
-    @field_validator("campaign_months", "reminder_days", mode="before")
+    @field_validator("campaign_months", "reminder_days", "plan_remind_days", mode="before")
     @classmethod
     def _split_numbers(cls, value: object) -> object:
         if isinstance(value, str):

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,10 +18,13 @@ from models import utcnow
 from services import leases, questions
 from services.broadcasts.worker import DeliveryWorker
 from services.monitoring import campaigns
+from services.plan import reminders as plan_reminders
+from services.plan.reminders import PlanSchedule
 
 logger = logging.getLogger(__name__)
 
 MONITORING_SWEEP_JOB = "monitoring-sweep"
+PLAN_SWEEP_JOB = "plan-sweep"
 SWEEP_INTERVAL_SECONDS = 60
 
 
@@ -120,6 +124,8 @@ class GuardedScheduler(AsyncIOScheduler):
                 await keeper.release()
             except Exception:  # it expires on its own
                 logger.warning("Lease %r not released", keeper.name, exc_info=True)
+
+
 QUESTIONS_SWEEP_JOB = "questions-sweep"
 
 
@@ -136,10 +142,29 @@ async def questions_sweep(
         worker.wake()
 
 
+def plan_schedule_of(settings: Settings) -> PlanSchedule:
+    return PlanSchedule(
+        tz=settings.tz, remind_days=settings.plan_remind_days, admin_ids=settings.admin_ids
+    )
+
+
+async def plan_sweep(
+    session_factory: async_sessionmaker[AsyncSession], bot: Bot, schedule: PlanSchedule
+) -> None:
+    """Plan reminders and overdue notices due now; each run opens its own session."""
+    from handlers.plan_report import notice_markup
+
+    async with session_factory() as session:
+        sent = await plan_reminders.sweep(session, bot, utcnow(), schedule, notice_markup)
+    if sent:
+        logger.info("Plan sweep sent %s notices", sent)
+
+
 def create_scheduler(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
     worker: DeliveryWorker,
+    bot: Bot | None = None,
 ) -> tuple[GuardedScheduler, Callable[[], Awaitable[None]]]:
     """The scheduler, and the sweep to run once at start-up (whatever fell due while the bot
     was down goes out then, not a minute later).
@@ -170,6 +195,18 @@ def create_scheduler(
         coalesce=True,
         replace_existing=True,
     )
+    plan_job = None
+    if bot is not None:
+        plan_job = functools.partial(plan_sweep, session_factory, bot, plan_schedule_of(settings))
+        scheduler.add_job(
+            plan_job,
+            "interval",
+            seconds=SWEEP_INTERVAL_SECONDS,
+            id=PLAN_SWEEP_JOB,
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
+        )
 
     async def sweep_at_startup() -> None:
         try:
@@ -180,6 +217,11 @@ def create_scheduler(
             await questions_job()
         except Exception:  # as above: the next sweep tries again
             logger.exception("Questions sweep at start-up failed")
+        if plan_job is not None:
+            try:
+                await plan_job()
+            except Exception:  # as above: the next sweep tries again
+                logger.exception("Plan sweep at start-up failed")
 
     guarded_at_startup = scheduler.guard(sweep_at_startup)
 

@@ -2,7 +2,7 @@
 
 from aiogram import Router
 
-from handlers import admin, consultant, fallback, member, officer
+from handlers import admin, consultant, fallback, member, officer, plan_report
 from handlers.errors import on_error
 
 
@@ -14,6 +14,7 @@ def build_root_router() -> Router:
         # First: an answerer's answer may be a document, which the admins' file handlers
         # would take; it only matches in its own states and on its own buttons.
         consultant.build_router(),
+        plan_report.router(),  # before the admins: a responsible admin's report is no file
         admin.build_router(),
         officer.build_router(),
         member.build_router(),

@@ -208,3 +208,34 @@ class MatCB(CallbackData, prefix="mat"):
     id: int = 0
     page: int = 0
     value: str = ""
+
+
+class PlanAction(StrEnum):
+    """The plan of events: the list (with filters), an item, its reports, marking it done,
+    linking a name of the plan to a person."""
+
+    LIST = "l"
+    STATES = "s"
+    PEOPLE = "w"
+    ITEM = "i"
+    REPORTS = "r"
+    CANCEL_ITEM = "x"
+    MARK = "m"
+    NAMES = "n"
+    NAME = "a"
+    LINK = "k"
+    ABORT = "q"
+    EXPORT = "e"
+
+
+class PlanCB(CallbackData, prefix="plan"):
+    """`state` a PlanState value or "", `person` a person id or 0, `period` "YYYY-MM" or
+    "open", `name` the index of an unlinked name in the list shown."""
+
+    action: PlanAction
+    year: int = 0
+    item_id: int = 0
+    period: str = ""
+    state: str = ""
+    person: int = 0
+    name: int = 0

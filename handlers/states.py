@@ -54,3 +54,15 @@ class Consulting(StatesGroup):
     close_reason = State()
     faq_question = State()
     faq_answer = State()
+
+
+class PlanReporting(StatesGroup):
+    """A responsible person writing the report of execution (item and period in FSM data)."""
+
+    text = State()
+
+
+class PlanLinking(StatesGroup):
+    """A regional admin typing a name to link a name of the plan to (name key in FSM data)."""
+
+    query = State()

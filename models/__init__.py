@@ -29,6 +29,16 @@ from models.monitoring import (
 )
 from models.org import Organization, OrgLevel
 from models.person import Person, Role, RoleKind
+from models.plan import (
+    Plan,
+    PlanAssignee,
+    PlanItem,
+    PlanNameLink,
+    PlanNotice,
+    PlanPeriod,
+    PlanReport,
+    PlanState,
+)
 from models.question import (
     ConsultantCategory,
     FaqEntry,
@@ -71,6 +81,14 @@ __all__ = [
     "OrgLevel",
     "Organization",
     "Person",
+    "Plan",
+    "PlanAssignee",
+    "PlanItem",
+    "PlanNameLink",
+    "PlanNotice",
+    "PlanPeriod",
+    "PlanReport",
+    "PlanState",
     "PostKind",
     "Question",
     "QuestionCategory",

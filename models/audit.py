@@ -37,6 +37,8 @@ class AuditKind(enum.StrEnum):
     MATERIAL_ADDED = "material_added"
     MATERIAL_CHANGED = "material_changed"
     MATERIAL_DELETED = "material_deleted"
+    PLAN_IMPORTED = "plan_imported"
+    PLAN_NAME_LINKED = "plan_name_linked"
 
 
 class AuditVia(enum.StrEnum):

@@ -11,6 +11,7 @@ from handlers.admin import (
     monitoring,
     officers,
     orgs,
+    plan,
     questionnaire_file,
     reports,
 )
@@ -26,7 +27,7 @@ def build_router() -> Router:
     regional = Router(name="admin.regional")
     regional.message.filter(RegionalAdmin())
     regional.callback_query.filter(RegionalAdmin())
-    regional.include_routers(questionnaire_file.router(), orgs.router())
+    regional.include_routers(questionnaire_file.router(), plan.regional_router(), orgs.router())
     regional.include_router(consultants.router())
 
     admin.include_routers(
@@ -37,6 +38,7 @@ def build_router() -> Router:
         officers.router(),
         audit.router(),
         materials.router(),
+        plan.router(),
         regional,
     )
     return admin

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from handlers import keyboards
+from handlers.admin import plan as plan_handlers
 from handlers.callbacks import ReportCB
 from handlers.ui import show
 from models import Campaign, utcnow
@@ -30,6 +31,7 @@ from services import orgs
 from services.audit import Actor
 from services.monitoring import campaigns
 from services.people import Roles
+from services.plan import items as plan_items
 from services.reports import build
 from services.reports.build import ReportFile, ReportKind, Scope
 from texts import questions as tq
@@ -92,6 +94,9 @@ async def _menu(
     rows.append([_button(tq.REPORT_BUTTON, ReportKind.QUESTIONS, 0, org_id)])
     if not roles.regional_admin and len(roles.territories) > 1:
         rows += await _territory_choice(session, roles, campaign.id if campaign else 0, org_id)
+    # The plan of events is the regional committee's; the button once there is a plan.
+    if roles.regional_admin and await plan_items.years(session):
+        rows.append([plan_handlers.report_button()])
     return text, InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
 
 

@@ -132,8 +132,11 @@ async def _files(
     asked = await questions_report.collect(
         session, territory_id=scope.territory_id, sla_days=question_sla_days, tz=tz
     )
+    from services.plan import report as plan_report  # the plan of events' section
+
+    extra = await plan_report.presidium_section(session, chosen.year, tz)
     pdf = await asyncio.to_thread(
-        presidium.build_pdf, dataset, pictures, now.astimezone(tz), asked
+        presidium.build_pdf, dataset, pictures, now.astimezone(tz), asked, extra
     )
     return [ReportFile(f"{stem}.pdf", pdf)]
 

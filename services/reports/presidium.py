@@ -127,12 +127,14 @@ def build_pdf(
     pictures: Sequence[Picture],
     made_at: datetime,
     questions: QuestionStats | None = None,
+    extra: Sequence[Block] = (),
 ) -> bytes:
-    """The whole report as PDF bytes; `made_at` is printed on the first page; `questions`,
-    when given, adds the members' questions section at the end."""
+    """The whole report as PDF bytes; `made_at` is printed on the first page; `extra`
+    sections (the plan of events) follow the monitoring, and `questions`, when given, adds
+    the members' questions section at the end."""
     buffer = io.BytesIO()
     campaign = latest(dataset)
-    pages = plan(dataset, pictures, made_at)
+    pages = plan(dataset, pictures, made_at, extra)
     if questions is not None:
         pages += paginate(questions_section(questions))
     with (
@@ -146,10 +148,13 @@ def build_pdf(
 
 
 def plan(
-    dataset: Dataset, pictures: Sequence[Picture], made_at: datetime
+    dataset: Dataset,
+    pictures: Sequence[Picture],
+    made_at: datetime,
+    extra: Sequence[Block] = (),
 ) -> list[list[Block]]:
     """The report's pages, each the blocks drawn on it from the top."""
-    return paginate(blocks(dataset, pictures, made_at))
+    return paginate([*blocks(dataset, pictures, made_at), *extra])
 
 
 def blocks(dataset: Dataset, pictures: Sequence[Picture], made_at: datetime) -> list[Block]:
@@ -320,6 +325,27 @@ def _best_practice(dataset: Dataset, campaign: CampaignInfo) -> list[Block]:
         flow.append(Text((*item, *links)))
     if not practices:
         flow.append(_text(texts.PDF_EMPTY))
+    return flow
+
+
+PLAN_WIDTHS: Final = (0.05, 0.4, 0.2, 0.12, 0.11, 0.12)
+
+
+def plan_of_events(
+    year: int, rows: Sequence[Sequence[str]], done: int, overdue: int
+) -> list[Block]:
+    """The section «Выполнение плана мероприятий»: one row per item and due period
+    (number, item, responsible, due, state, done on), from services.plan.report."""
+    from texts import plan as plan_texts
+
+    title = plan_texts.PDF_PLAN_TITLE.format(year=year)
+    flow: list[Block] = [_heading(title)]
+    if not rows:
+        return [*flow, _text(plan_texts.PDF_PLAN_EMPTY)]
+    flow.append(
+        _text(plan_texts.PDF_PLAN_INTRO.format(done=done, total=len(rows), overdue=overdue))
+    )
+    flow.append(_table(title, plan_texts.PDF_PLAN_HEADER, rows, PLAN_WIDTHS))
     return flow
 
 

@@ -1,0 +1,1 @@
+"""The programme's plan of events: due periods, import, responsible people, reports, reminders."""
