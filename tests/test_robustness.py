@@ -121,6 +121,7 @@ async def test_command_menus_are_registered_at_start(
         "stop",
         "forget",
         "news",
+        "materials",  # the library of methodological materials
         "privacy",
         *("ask", "myquestions", "faq"),  # questions to the committee
         "help",
