@@ -127,6 +127,9 @@ class Settings(DatabaseSettings):
     campaign_deadline_day: int = Field(default=DEFAULT_SCHEDULE.deadline_day, ge=1, le=28)
     campaign_deadline_time: time = DEFAULT_SCHEDULE.deadline_time
     reminder_days: Annotated[tuple[int, ...], NoDecode] = DEFAULT_SCHEDULE.reminder_days
+    # Seminars and trainings: the second reminder goes this many minutes before the start
+    # (the first the day before).
+    event_remind_minutes: int = Field(default=60, ge=1, le=720)
 
     @field_validator("bot_token")
     @classmethod

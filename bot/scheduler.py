@@ -17,6 +17,7 @@ from services.monitoring import campaigns
 logger = logging.getLogger(__name__)
 
 MONITORING_SWEEP_JOB = "monitoring-sweep"
+EVENTS_SWEEP_JOB = "events-sweep"
 SWEEP_INTERVAL_SECONDS = 60
 
 
@@ -46,6 +47,25 @@ async def monitoring_sweep(
         worker.wake()
 
 
+async def events_sweep(
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    worker: DeliveryWorker,
+) -> list[int]:
+    """Seminars and trainings: due reminders, feedback questions, held events."""
+    from handlers.member.events import feedback_markup
+    from services import events
+
+    async with session_factory() as session:
+        created = await events.sweep(
+            session, utcnow(), settings.event_remind_minutes, settings.tz, feedback_markup
+        )
+    if created:
+        logger.info("Events sweep queued broadcasts %s", created)
+        worker.wake()
+    return created
+
+
 def create_scheduler(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
@@ -69,10 +89,25 @@ def create_scheduler(
         replace_existing=True,
     )
 
+    events = functools.partial(events_sweep, session_factory, settings, worker)
+    scheduler.add_job(
+        events,
+        "interval",
+        seconds=SWEEP_INTERVAL_SECONDS,
+        id=EVENTS_SWEEP_JOB,
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+
     async def sweep_at_startup() -> None:
         try:
             await sweep()
         except Exception:  # the bot must start all the same; the next sweep tries again
             logger.exception("Monitoring sweep at start-up failed")
+        try:
+            await events()
+        except Exception:
+            logger.exception("Events sweep at start-up failed")
 
     return scheduler, sweep_at_startup

@@ -180,3 +180,40 @@ class AuditCB(CallbackData, prefix="aud"):
     page: int = 0
     kind: str = ""
     person: int = 0
+
+
+class EvAction(StrEnum):
+    """Buttons of seminars and trainings."""
+
+    JOIN = "j"
+    LEAVE = "l"
+    OPEN = "o"  # a member's view of one event
+    CARD = "c"  # the organiser's card
+    ATTENDANCE = "a"
+    MARK = "m"  # value: the person's id
+    XLSX = "x"
+    RATE = "r"  # value: 1–5
+    SKIP = "s"
+
+
+class EvCB(CallbackData, prefix="ev"):
+    action: EvAction
+    event: int
+    value: int = 0
+
+
+class EvNewStep(StrEnum):
+    """The creation wizard's buttons; the draft itself is in the FSM data."""
+
+    KIND = "k"
+    AUDIENCE = "a"
+    TOPIC = "t"
+    NO_LIMIT = "n"
+    ANNOUNCE = "s"
+    BACK = "b"
+    CANCEL = "x"
+
+
+class EvNewCB(CallbackData, prefix="evn"):
+    step: EvNewStep
+    value: str = ""

@@ -20,3 +20,24 @@ class Answering(StatesGroup):
     """An officer on a questionnaire question; typed text is the answer."""
 
     question = State()
+
+
+class EventCreate(StatesGroup):
+    """An admin creating an event: each typed step has its own state; answers in the data."""
+
+    title = State()
+    description = State()
+    kind = State()
+    starts = State()
+    ends = State()
+    place = State()
+    audience = State()
+    topic = State()
+    capacity = State()
+    confirm = State()
+
+
+class EventFeedback(StatesGroup):
+    """A participant has rated an event: typed text is the optional comment."""
+
+    comment = State()

@@ -12,6 +12,14 @@ from models.broadcast import (
     DeliveryStatus,
     RecallStatus,
 )
+from models.event import (
+    Event,
+    EventAudience,
+    EventKind,
+    EventRegistration,
+    EventStatus,
+    RegistrationStatus,
+)
 from models.fsm import FsmRecord
 from models.monitoring import (
     Answer,
@@ -46,6 +54,11 @@ __all__ = [
     "CampaignStatus",
     "Delivery",
     "DeliveryStatus",
+    "Event",
+    "EventAudience",
+    "EventKind",
+    "EventRegistration",
+    "EventStatus",
     "FsmRecord",
     "NoticeKind",
     "OfficerInvite",
@@ -54,6 +67,7 @@ __all__ = [
     "Person",
     "Questionnaire",
     "RecallStatus",
+    "RegistrationStatus",
     "Role",
     "RoleKind",
     "Submission",

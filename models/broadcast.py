@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -93,6 +94,8 @@ class Broadcast(TimestampMixin, Base):
     recall_status: Mapped[RecallStatus | None] = mapped_column(
         str_enum(RecallStatus, "recall_status"), nullable=True
     )
+    # Inline keyboard (Bot API JSON) under a text broadcast: «Записаться» of an event.
+    reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class BroadcastTopic(Base):

@@ -40,6 +40,8 @@ class RoleKind(enum.StrEnum):
     REGIONAL_ADMIN = "regional_admin"
     TERRITORIAL_ADMIN = "territorial_admin"
     OFFICER = "officer"
+    # Keeps the organisation's register in the AIS (a seminars audience of their own).
+    AIS_OFFICER = "ais_officer"
 
 
 class Role(Base):

@@ -6,6 +6,7 @@ from handlers.admin import (
     audit,
     broadcast,
     broadcast_control,
+    events,
     monitoring,
     officers,
     orgs,
@@ -33,6 +34,7 @@ def build_router() -> Router:
         reports.router(),
         officers.router(),
         audit.router(),
+        events.router(),
         regional,
     )
     return admin

@@ -3,7 +3,7 @@
 from aiogram import Router
 
 from handlers.filters import PRIVATE, Registered
-from handlers.member import account, help, news, org_picker, profile, start, topics
+from handlers.member import account, events, help, news, org_picker, profile, start, topics
 
 
 def build_router() -> Router:
@@ -17,7 +17,7 @@ def build_router() -> Router:
     registered.message.filter(Registered())
     registered.callback_query.filter(Registered())
     registered.include_routers(
-        org_picker.router(), topics.router(), profile.router(), news.router()
+        org_picker.router(), topics.router(), profile.router(), news.router(), events.router()
     )
     member.include_router(registered)
     return member

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
+from aiogram.types import InlineKeyboardMarkup
 
 from models import Broadcast
 
@@ -29,6 +30,11 @@ async def send_copy(
             parse_mode=ParseMode.HTML,
             disable_notification=disable_notification,
             allow_paid_broadcast=paid,
+            reply_markup=(
+                InlineKeyboardMarkup.model_validate(broadcast.reply_markup)
+                if broadcast.reply_markup
+                else None
+            ),
         )
         return [sent.message_id]
     if broadcast.source_chat_id is None or not broadcast.source_message_ids:
