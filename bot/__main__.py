@@ -26,7 +26,7 @@ logger = logging.getLogger("bot")
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 # services.reports.build's ReportKind values; spelled out so `--help` needs no matplotlib import.
-REPORT_KINDS = ("xlsx", "xlsx-all", "csv", "charts", "presidium", "subscribers")
+REPORT_KINDS = ("xlsx", "xlsx-all", "csv", "charts", "presidium", "subscribers", "events")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -5,8 +5,10 @@ the participants' spreadsheet, forged callbacks."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import icalendar
 import pytest
@@ -30,6 +32,7 @@ from services import events
 from services.people import Roles
 from tests.conftest import RunningBot
 from tests.helpers import add_member, button_texts, eventually, grant, person_of, screen
+from tests.test_cli import run_cli
 from texts import events as texts
 
 pytestmark = pytest.mark.usefixtures("directory")
@@ -320,3 +323,73 @@ async def test_forged_callbacks_are_refused_with_nothing_changed(
         assert list(await session.scalars(select(EventRegistration))) == []
         counts = list(await session.scalars(select(Event.registered)))
         assert counts == [0, 0, 0]
+
+
+async def test_reports_in_the_chat_the_command_line_and_the_presidium_section(
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    admin: FakeUser,
+    officers: list[int],
+    clock: FakeClock,
+    migrated_url: str,
+    tmp_path: Path,
+) -> None:
+    event_id = await _event(running_bot)
+    join = EvCB(action=EvAction.JOIN, event=event_id).pack()
+    users = [FakeUser(id=i, first_name=f"М{i}") for i in officers]
+    for user in users:
+        await fake.send_callback(user, join)
+    clock.set(START + timedelta(minutes=5))
+    async with running_bot.sessions() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None
+        for telegram_id in officers[:2]:  # the Belovo one and one of Kursk came
+            person = await person_of(running_bot.sessions, telegram_id)
+            assert person is not None
+            assert await events.toggle_attended(session, event, person.id) is True
+    clock.set(START + timedelta(hours=3))
+    app = running_bot.app
+    assert app is not None
+    await events_sweep(running_bot.sessions, running_bot.settings, app.worker)
+    for user in users[:2]:
+        await eventually(lambda u=user: any("Оцените" in t for t in texts_of(fake, u.id)))
+    await fake.click(users[0], "5")
+    await fake.click(users[1], "3")
+
+    await fake.send_message(admin, "/reports")
+    await fake.click(admin, texts.REPORT_BUTTON)
+    await eventually(lambda: documents(fake, admin.id))
+    (xlsx,) = documents(fake, admin.id)
+    book = load_workbook(io.BytesIO(xlsx.content), read_only=True)
+    trained = list(book[texts.REPORT_TRAINED].iter_rows(values_only=True))
+    assert trained[0] == (texts.REPORT_TERRITORY, "2026-Q4")
+    assert ("Беловская районная организация Профсоюза", 1) in trained
+    assert ("Курская городская организация Профсоюза", 1) in trained
+    assert (texts.REPORT_TOTAL, 2) in trained
+    held = list(book[texts.REPORT_EVENTS].iter_rows(values_only=True))
+    assert held[1] == ("2026-Q4", 1, 3, 2, "67%", "4.0")
+    assert "обучено активистов — 2" in captions(fake, admin.id)[-1]
+
+    out = tmp_path / "reports"
+    result = await asyncio.to_thread(
+        run_cli, "report", "events", "--out", str(out), cwd=tmp_path, DATABASE_URL=migrated_url
+    )
+    assert result.returncode == 0, result.stderr
+    (written,) = out.iterdir()
+    assert written.name.startswith("events_") and written.suffix == ".xlsx"
+
+    from services.reports import events as events_report
+    from services.reports import presidium
+    from services.reports.data import load_report
+
+    async with running_bot.sessions() as session:
+        report = await events_report.collect(
+            session, territory_id=None, tz=running_bot.settings.tz, now=START + timedelta(hours=3)
+        )
+        dataset = await load_report(session, [], None)
+    section = presidium.events_section(report)
+    assert isinstance(section[0], presidium.Text) and texts.PDF_SECTION in section[0].lines
+    tables = [block for block in section if isinstance(block, presidium.Table)]
+    assert any(row[0] == texts.REPORT_TOTAL and row[1] == "2" for row in tables[0].rows)
+    pdf = presidium.build_pdf(dataset, [], START, section)
+    assert pdf.startswith(b"%PDF")

@@ -32,6 +32,7 @@ from services.monitoring import campaigns
 from services.people import Roles
 from services.reports import build
 from services.reports.build import ReportFile, ReportKind, Scope
+from texts import events as events_texts
 from texts import ru
 from texts.ru import h
 
@@ -45,6 +46,7 @@ BUTTONS = (
     (ReportKind.CHARTS, ru.REP_CHARTS),
     (ReportKind.PRESIDIUM, ru.REP_PRESIDIUM),
     (ReportKind.SUBSCRIBERS, ru.REP_SUBSCRIBERS),
+    (ReportKind.EVENTS, events_texts.REPORT_BUTTON),
 )
 
 
@@ -88,6 +90,7 @@ async def _menu(
         campaign = None
         text = ru.REP_MENU_NO_CAMPAIGN.format(where=where)
         rows.append([_button(ru.REP_SUBSCRIBERS, ReportKind.SUBSCRIBERS, 0, org_id)])
+        rows.append([_button(events_texts.REPORT_BUTTON, ReportKind.EVENTS, 0, org_id)])
     if not roles.regional_admin and len(roles.territories) > 1:
         rows += await _territory_choice(session, roles, campaign.id if campaign else 0, org_id)
     return text, InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])

@@ -21,6 +21,7 @@ from models import AuditKind, Campaign, Organization, OrgLevel
 from services import audit
 from services.monitoring import campaigns
 from services.reports import charts, export, presidium, subscribers, visuals
+from services.reports import events as events_report
 from services.reports.data import campaigns_for_report, load_report
 from texts import presidium as texts
 
@@ -32,6 +33,7 @@ class ReportKind(enum.StrEnum):
     CHARTS = "charts"  # the quarter's charts, the trend up to it
     PRESIDIUM = "presidium"  # the PDF for the presidium
     SUBSCRIBERS = "subscribers"  # members per topic, territory and week, with a chart
+    EVENTS = "events"  # seminars and trainings: trained activists, held events, attendance
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,11 @@ async def make(
 ) -> list[ReportFile]:
     """The report's files, the export audited as the actor's. NoCampaign when it needs a
     campaign and there is none."""
-    chosen = None if kind is ReportKind.SUBSCRIBERS else await _chosen(session, scope)
+    chosen = (
+        None
+        if kind in (ReportKind.SUBSCRIBERS, ReportKind.EVENTS)
+        else await _chosen(session, scope)
+    )
     files = await _files(session, kind, scope, chosen, now, tz)
     await audit.log(
         session,
@@ -91,6 +97,8 @@ async def _files(
     now: datetime,
     tz: tzinfo,
 ) -> list[ReportFile]:
+    if kind is ReportKind.EVENTS:
+        return await _events(session, scope, now, tz)
     if chosen is None:
         return await _subscribers(session, scope, now, tz)
     if kind is ReportKind.XLSX_ALL:
@@ -111,7 +119,14 @@ async def _files(
             ReportFile(f"{stem}_{number}.png", picture.png, picture.caption)
             for number, picture in enumerate(pictures, 1)
         ]
-    pdf = await asyncio.to_thread(presidium.build_pdf, dataset, pictures, now.astimezone(tz))
+    report = await events_report.collect(session, territory_id=scope.territory_id, tz=tz, now=now)
+    pdf = await asyncio.to_thread(
+        presidium.build_pdf,
+        dataset,
+        pictures,
+        now.astimezone(tz),
+        presidium.events_section(report),
+    )
     return [ReportFile(f"{stem}.pdf", pdf)]
 
 
@@ -195,3 +210,18 @@ def _workbook(tables: Sequence[subscribers.Table]) -> bytes:
     buffer = io.BytesIO()
     export.write_workbook(sheets, buffer)
     return buffer.getvalue()
+
+
+async def _events(
+    session: AsyncSession, scope: Scope, now: datetime, tz: tzinfo
+) -> list[ReportFile]:
+    """Seminars and trainings: one workbook, its summary as the caption."""
+    report = await events_report.collect(session, territory_id=scope.territory_id, tz=tz, now=now)
+    territory = f"_{scope.territory_code}" if scope.territory_code else ""
+    today = now.astimezone(tz).date()
+    content = await asyncio.to_thread(events_report.workbook, report)
+    return [
+        ReportFile(
+            f"events_{today:%Y-%m-%d}{territory}.xlsx", content, events_report.caption(report)
+        )
+    ]

@@ -35,7 +35,9 @@ async def write_report(
         if found is None:
             return _fail(texts.CLI_NO_TERRITORY.format(code=territory))
         scope = found
-    if kind == ReportKind.SUBSCRIBERS and (year is not None or quarter is not None):
+    if kind in (ReportKind.SUBSCRIBERS, ReportKind.EVENTS) and (
+        year is not None or quarter is not None
+    ):
         return _fail(texts.CLI_SUBSCRIBERS_ARE_TODAY)
     if quarter is not None and year is None:
         return _fail(texts.CLI_QUARTER_NEEDS_YEAR)
