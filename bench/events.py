@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import logging
+import pstats
 import random
 import resource
 import statistics
@@ -74,6 +76,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--spread", type=float, default=60.0, metavar="SECONDS")
     parser.add_argument("--double", type=float, default=0.1, help="share tapping twice")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", action="store_true", help="cProfile top 30 to stderr")
     return parser.parse_args(argv)
 
 
@@ -180,6 +183,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         await driver.press(user, announcement, data)
 
                 figures.calibration_s = calibration()
+                profiler = cProfile.Profile() if args.profile else None
+                if profiler is not None:
+                    profiler.enable()
                 started = time.perf_counter()
                 await asyncio.gather(
                     *(
@@ -188,6 +194,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     )
                 )
                 seconds = time.perf_counter() - started
+                if profiler is not None:
+                    profiler.disable()
+                    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(
+                        45
+                    )
                 # the warm-up tap registered one more person
                 problems = await verify(app, event_id, args.people + 1, args.seats)
             finally:
