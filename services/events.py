@@ -301,6 +301,16 @@ async def cancel_registration(session: AsyncSession, event_id: int, person_id: i
     event = await get(session, event_id)
     if event is None or not is_open(event, utcnow()):
         return Left(None)
+    left = await _cancel(session, event_id, person_id)
+    if left.was is None:
+        await session.rollback()
+    else:
+        await session.commit()
+    return left
+
+
+async def _cancel(session: AsyncSession, event_id: int, person_id: int) -> Left:
+    """Cancel within the caller's transaction; the seat moves to the waiting list's first."""
     was: RegistrationStatus | None = None
     for status in ACTIVE:
         result = await session.execute(
@@ -317,7 +327,6 @@ async def cancel_registration(session: AsyncSession, event_id: int, person_id: i
             was = status
             break
     if was is None:
-        await session.rollback()
         return Left(None)
     promoted: int | None = None
     if was is RegistrationStatus.REGISTERED:
@@ -329,8 +338,27 @@ async def cancel_registration(session: AsyncSession, event_id: int, person_id: i
                 .values(registered=Event.registered - 1)
                 .execution_options(synchronize_session=False)
             )
-    await session.commit()
     return Left(was, promoted)
+
+
+async def release_seats(session: AsyncSession, person_id: int) -> int:
+    """/forget: give up the person's seats in open events before the rows go, so the counters
+    stay right and the waiting lists move up (the promoted get the reminders). Not committed."""
+    open_ids = list(
+        await session.scalars(
+            select(EventRegistration.event_id)
+            .join(Event, Event.id == EventRegistration.event_id)
+            .where(
+                EventRegistration.person_id == person_id,
+                EventRegistration.status == RegistrationStatus.REGISTERED,
+                Event.status == EventStatus.ANNOUNCED,
+                Event.starts_at > utcnow(),
+            )
+        )
+    )
+    for event_id in open_ids:
+        await _cancel(session, event_id, person_id)
+    return len(open_ids)
 
 
 async def _promote_first(session: AsyncSession, event_id: int) -> int | None:

@@ -131,6 +131,9 @@ async def forget(session: AsyncSession, telegram_id: int) -> bool:
         await session.commit()  # ends the read transaction, as the delete would have
         return False
     await audit.anonymise(session, person_id)
+    from services import events  # events imports this module
+
+    await events.release_seats(session, person_id)
     await session.execute(delete(Person).where(Person.id == person_id))
     await session.commit()
     return True

@@ -170,3 +170,25 @@ def test_benchmark_registers_everyone_once() -> None:
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["verified"] is True and figures["errors"] == 0
     assert figures["taps"] >= 41
+
+
+async def test_forget_gives_the_seat_to_the_waiting_list(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    from services import people
+
+    ids = [await add_member(session_factory, 600000 + n, "46-29-004") for n in range(3)]
+    event = await _create(session_factory, EventAudience.OFFICERS, capacity=2)
+    async with session_factory() as session:
+        for person_id in ids:
+            person = await session.get(Person, person_id)
+            assert person is not None
+            await events.register(session, event.id, person)
+        assert await people.forget(session, 600000)
+    async with session_factory() as session:
+        statuses = list(
+            await session.scalars(select(EventRegistration.status).order_by(EventRegistration.id))
+        )
+        seats = await session.scalar(select(Event.registered).where(Event.id == event.id))
+    assert statuses == [RegistrationStatus.REGISTERED, RegistrationStatus.REGISTERED]
+    assert seats == 2
