@@ -60,6 +60,8 @@ from models import (
     OrgLevel,
     Person,
     RegistrationStatus,
+    Role,
+    RoleKind,
     utcnow,
 )
 from services import events, orgs
@@ -98,6 +100,13 @@ async def seed(app: Application, count: int, seats: int) -> int:
                 consent_at=now,
             )
             for n in range(count + 1)  # one more warms up
+        )
+        await session.flush()
+        # The audience: officers of their organisations (each tap checks it).
+        people_rows = await session.execute(select(Person.id, Person.org_id))
+        session.add_all(
+            Role(person_id=person_id, kind=RoleKind.OFFICER, org_id=org_id)
+            for person_id, org_id in people_rows
         )
         await session.commit()
         draft = events.EventDraft(

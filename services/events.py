@@ -37,6 +37,7 @@ from models import (
     RegistrationStatus,
     Role,
     RoleKind,
+    Subscription,
     utcnow,
 )
 from services import audit
@@ -98,18 +99,24 @@ def _territory_orgs(territory_id: int) -> Select[int]:
 
 
 async def may_join(session: AsyncSession, event: Event, person: Person) -> bool:
-    """An event of a territory is for the people of that territory (by organisation or role)."""
+    """Whether the person is in the event's audience (and territory): the announcement's
+    recipients, checked again at the tap, so a forwarded or forged button gives no seat."""
+    if event.audience is not EventAudience.TOPIC:
+        found = await session.scalar(
+            _audience_people(event).where(Person.id == person.id).limit(1)
+        )
+        return found is not None
+    subscribed = await session.scalar(
+        select(Subscription.person_id).where(
+            Subscription.person_id == person.id, Subscription.topic_id == event.topic_id
+        )
+    )
+    if subscribed is None:
+        return False
     if event.territory_id is None:
         return True
-    inside = _territory_orgs(event.territory_id)
-    if person.org_id is not None and await session.scalar(
-        select(func.count()).select_from(inside.where(Organization.id == person.org_id).subquery())
-    ):
-        return True
-    role = await session.scalar(
-        select(Role.id).where(Role.person_id == person.id, Role.org_id.in_(inside)).limit(1)
-    )
-    return role is not None
+    inside = _territory_orgs(event.territory_id).where(Organization.id == person.org_id)
+    return person.org_id is not None and await session.scalar(inside) is not None
 
 
 # --- creating and announcing ---------------------------------------------------------------
@@ -144,7 +151,9 @@ async def create(
 def _audience_people(event: Event) -> Select[int]:
     """Telegram ids of the people in a role-based audience (territory applied)."""
     query = select(Person.telegram_id).join(Role, Role.person_id == Person.id)
-    if event.audience is EventAudience.AIS_OFFICERS:
+    if event.audience is EventAudience.OFFICERS:
+        query = query.where(Role.kind == RoleKind.OFFICER)
+    elif event.audience is EventAudience.AIS_OFFICERS:
         query = query.where(Role.kind == RoleKind.AIS_OFFICER)
     elif event.audience is EventAudience.TERRITORIAL_CHAIRS:
         query = query.where(Role.kind == RoleKind.TERRITORIAL_ADMIN)

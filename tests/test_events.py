@@ -306,6 +306,14 @@ async def test_forged_callbacks_are_refused_with_nothing_changed(
     await fake.send_callback(kursk_admin, EvCB(action=EvAction.CARD, event=belovo_event).pack())
     assert fake.calls_of("answerCallbackQuery")[-1].params.get("text") == texts.NOT_YOURS
 
+    # A member who is no officer: the officers' event is not listed nor open to them.
+    regional = await _event(running_bot)
+    member = FakeUser(id=300009, first_name="М300009")
+    await fake.send_message(member, "/events")
+    assert "Вебинар по АИС" not in screen(fake, member.id).text
+    await fake.send_callback(member, EvCB(action=EvAction.JOIN, event=regional).pack())
+    assert fake.calls_of("answerCallbackQuery")[-1].params.get("text") == texts.OUTSIDE
+
     cancelled = await _event(running_bot)
     async with running_bot.sessions() as session:
         event = await session.get(Event, cancelled)
@@ -322,7 +330,7 @@ async def test_forged_callbacks_are_refused_with_nothing_changed(
     async with running_bot.sessions() as session:
         assert list(await session.scalars(select(EventRegistration))) == []
         counts = list(await session.scalars(select(Event.registered)))
-        assert counts == [0, 0, 0]
+        assert counts == [0, 0, 0, 0]
 
 
 async def test_reports_in_the_chat_the_command_line_and_the_presidium_section(

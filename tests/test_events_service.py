@@ -59,11 +59,22 @@ async def _create(
         return await events.create(session, draft, 1, roles)
 
 
+async def _news(sessions: async_sessionmaker[AsyncSession]) -> int:
+    from models import Topic
+
+    async with sessions() as session:
+        found = await session.scalar(select(Topic.id).where(Topic.slug == "news"))
+        assert found is not None
+        return found
+
+
 async def test_concurrent_taps_never_exceed_capacity_nor_double(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     ids = [await add_member(session_factory, 400000 + n, "46-29-004") for n in range(40)]
-    event = await _create(session_factory, EventAudience.OFFICERS, capacity=15)
+    event = await _create(
+        session_factory, EventAudience.TOPIC, capacity=15, topic_id=await _news(session_factory)
+    )
 
     async def tap(person_id: int) -> events.Joined:
         async with session_factory() as session:
@@ -178,7 +189,9 @@ async def test_forget_gives_the_seat_to_the_waiting_list(
     from services import people
 
     ids = [await add_member(session_factory, 600000 + n, "46-29-004") for n in range(3)]
-    event = await _create(session_factory, EventAudience.OFFICERS, capacity=2)
+    event = await _create(
+        session_factory, EventAudience.TOPIC, capacity=2, topic_id=await _news(session_factory)
+    )
     async with session_factory() as session:
         for person_id in ids:
             person = await session.get(Person, person_id)

@@ -135,7 +135,8 @@ async def on_join(
         await callback.answer(texts.ALREADY, show_alert=True)
         return
     await callback.answer()
-    event = await events.get(session, callback_data.event)
+    # From the session's identity map: `register` has just loaded it (no second query).
+    event = await session.get(Event, callback_data.event)
     assert event is not None
     if outcome is events.Joined.WAITING:
         await bot.send_message(
