@@ -638,19 +638,18 @@ async def _notify(
     now: datetime,
 ) -> int | None:
     """Claim the due rows (column IS NULL → now) and queue one PEOPLE broadcast to them, in one
-    transaction: a restart neither repeats nor skips it."""
-    due = select(EventRegistration.id).where(
-        EventRegistration.event_id == event.id, column.is_(None), *where
-    )
-    ids = list(await session.scalars(due))
-    if not ids:
-        return None
-    await session.execute(
+    transaction: a restart neither repeats nor skips it, and of two replicas sweeping at once
+    each row goes to the one whose UPDATE … RETURNING claimed it."""
+    claimed = await session.scalars(
         update(EventRegistration)
-        .where(EventRegistration.id.in_(ids), column.is_(None))
+        .where(EventRegistration.event_id == event.id, column.is_(None), *where)
         .values({column.key: now})
+        .returning(EventRegistration.id)
         .execution_options(synchronize_session=False)
     )
+    ids = list(claimed)
+    if not ids:  # the empty UPDATE ends with the sweep's commit
+        return None
     chats = list(
         await session.scalars(
             select(Person.telegram_id)
