@@ -205,7 +205,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 seconds = time.perf_counter() - started
                 if profiler is not None:
                     profiler.disable()
-                    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(
+                    pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(
                         45
                     )
                 # the warm-up tap registered one more person
