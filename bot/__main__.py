@@ -29,7 +29,7 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 EXIT_SECOND_REPLICA = 3  # another process of the bot runs on this database and there is no Redis
 # services.reports.build's ReportKind values; spelled out so `--help` needs no matplotlib import.
 REPORT_KINDS: tuple[str, ...] = ("xlsx", "xlsx-all", "csv", "charts", "presidium", "subscribers")
-REPORT_KINDS += ("questions",)  # members' questions (/ask): categories, territories, times
+REPORT_KINDS += ("questions", "events")  # members' questions (/ask), seminars (/events)
 PLAN_REPORT = "plan"  # the plan of events (services.plan.report), not a monitoring report
 
 

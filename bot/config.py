@@ -144,6 +144,9 @@ class Settings(DatabaseSettings):
     question_sla_days: int = Field(default=3, ge=1, le=30)
     # The plan of events: reminders to responsible people N days before each due month's end.
     plan_remind_days: Annotated[tuple[int, ...], NoDecode] = (14, 3)
+    # Seminars and trainings: the second reminder goes this many minutes before the start
+    # (the first the day before).
+    event_remind_minutes: int = Field(default=60, ge=1, le=720)
 
     @field_validator("bot_token")
     @classmethod

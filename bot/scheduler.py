@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 MONITORING_SWEEP_JOB = "monitoring-sweep"
 PLAN_SWEEP_JOB = "plan-sweep"
+EVENTS_SWEEP_JOB = "events-sweep"
 SWEEP_INTERVAL_SECONDS = 60
 
 
@@ -160,6 +161,25 @@ async def plan_sweep(
         logger.info("Plan sweep sent %s notices", sent)
 
 
+async def events_sweep(
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    worker: DeliveryWorker,
+) -> list[int]:
+    """Seminars and trainings: due reminders, feedback questions, held events."""
+    from handlers.member.events import feedback_markup
+    from services import events
+
+    async with session_factory() as session:
+        created = await events.sweep(
+            session, utcnow(), settings.event_remind_minutes, settings.tz, feedback_markup
+        )
+    if created:
+        logger.info("Events sweep queued broadcasts %s", created)
+        worker.wake()
+    return created
+
+
 def create_scheduler(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
@@ -172,56 +192,36 @@ def create_scheduler(
     APScheduler only says *when to look*, on its own wall clock; *what is due* is decided by
     the sweep against the one clock (`models.utcnow`), so tests and a faked date agree.
     """
-    sweep = functools.partial(monitoring_sweep, session_factory, schedule_of(settings), worker)
+    sweeps: dict[str, Callable[[], Awaitable[Any]]] = {
+        MONITORING_SWEEP_JOB: functools.partial(
+            monitoring_sweep, session_factory, schedule_of(settings), worker
+        ),
+        QUESTIONS_SWEEP_JOB: functools.partial(questions_sweep, session_factory, settings, worker),
+        EVENTS_SWEEP_JOB: functools.partial(events_sweep, session_factory, settings, worker),
+    }
+    if bot is not None:  # the plan's notices are sent by the sweep itself
+        sweeps[PLAN_SWEEP_JOB] = functools.partial(
+            plan_sweep, session_factory, bot, plan_schedule_of(settings)
+        )
     keeper = leases.Keeper(session_factory, leases.SWEEPS, settings.lease_seconds)
     scheduler = GuardedScheduler(keeper, timezone=settings.tz)
-    scheduler.add_job(
-        sweep,
-        "interval",
-        seconds=SWEEP_INTERVAL_SECONDS,
-        id=MONITORING_SWEEP_JOB,
-        max_instances=1,
-        coalesce=True,
-        replace_existing=True,
-    )
-
-    questions_job = functools.partial(questions_sweep, session_factory, settings, worker)
-    scheduler.add_job(
-        questions_job,
-        "interval",
-        seconds=SWEEP_INTERVAL_SECONDS,
-        id=QUESTIONS_SWEEP_JOB,
-        max_instances=1,
-        coalesce=True,
-        replace_existing=True,
-    )
-    plan_job = None
-    if bot is not None:
-        plan_job = functools.partial(plan_sweep, session_factory, bot, plan_schedule_of(settings))
+    for job_id, job in sweeps.items():
         scheduler.add_job(
-            plan_job,
+            job,
             "interval",
             seconds=SWEEP_INTERVAL_SECONDS,
-            id=PLAN_SWEEP_JOB,
+            id=job_id,
             max_instances=1,
             coalesce=True,
             replace_existing=True,
         )
 
     async def sweep_at_startup() -> None:
-        try:
-            await sweep()
-        except Exception:  # the bot must start all the same; the next sweep tries again
-            logger.exception("Monitoring sweep at start-up failed")
-        try:
-            await questions_job()
-        except Exception:  # as above: the next sweep tries again
-            logger.exception("Questions sweep at start-up failed")
-        if plan_job is not None:
+        for job_id, job in sweeps.items():
             try:
-                await plan_job()
-            except Exception:  # as above: the next sweep tries again
-                logger.exception("Plan sweep at start-up failed")
+                await job()
+            except Exception:  # the bot must start all the same; the next sweep tries again
+                logger.exception("Sweep %s at start-up failed", job_id)
 
     guarded_at_startup = scheduler.guard(sweep_at_startup)
 

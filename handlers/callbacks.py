@@ -239,3 +239,40 @@ class PlanCB(CallbackData, prefix="plan"):
     state: str = ""
     person: int = 0
     name: int = 0
+
+
+class EvAction(StrEnum):
+    """Buttons of seminars and trainings."""
+
+    JOIN = "j"
+    LEAVE = "l"
+    OPEN = "o"  # a member's view of one event
+    CARD = "c"  # the organiser's card
+    ATTENDANCE = "a"
+    MARK = "m"  # value: the person's id
+    XLSX = "x"
+    RATE = "r"  # value: 1–5
+    SKIP = "s"
+
+
+class EvCB(CallbackData, prefix="ev"):
+    action: EvAction
+    event: int
+    value: int = 0
+
+
+class EvNewStep(StrEnum):
+    """The creation wizard's buttons; the draft itself is in the FSM data."""
+
+    KIND = "k"
+    AUDIENCE = "a"
+    TOPIC = "t"
+    NO_LIMIT = "n"
+    ANNOUNCE = "s"
+    BACK = "b"
+    CANCEL = "x"
+
+
+class EvNewCB(CallbackData, prefix="evn"):
+    step: EvNewStep
+    value: str = ""

@@ -66,3 +66,24 @@ class PlanLinking(StatesGroup):
     """A regional admin typing a name to link a name of the plan to (name key in FSM data)."""
 
     query = State()
+
+
+class EventCreate(StatesGroup):
+    """An admin creating an event: each typed step has its own state; answers in the data."""
+
+    title = State()
+    description = State()
+    kind = State()
+    starts = State()
+    ends = State()
+    place = State()
+    audience = State()
+    topic = State()
+    capacity = State()
+    confirm = State()
+
+
+class EventFeedback(StatesGroup):
+    """A participant has rated an event: typed text is the optional comment."""
+
+    comment = State()

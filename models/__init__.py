@@ -12,6 +12,14 @@ from models.broadcast import (
     DeliveryStatus,
     RecallStatus,
 )
+from models.event import (
+    Event,
+    EventAudience,
+    EventKind,
+    EventRegistration,
+    EventStatus,
+    RegistrationStatus,
+)
 from models.fsm import FsmRecord
 from models.lease import Lease
 from models.material import Material, MaterialAudience, MaterialCategory, MaterialKind
@@ -68,6 +76,11 @@ __all__ = [
     "ConsultantCategory",
     "Delivery",
     "DeliveryStatus",
+    "Event",
+    "EventAudience",
+    "EventKind",
+    "EventRegistration",
+    "EventStatus",
     # questions to the committee
     "FaqEntry",
     "FsmRecord",
@@ -96,6 +109,7 @@ __all__ = [
     "QuestionStatus",
     "Questionnaire",
     "RecallStatus",
+    "RegistrationStatus",
     "Role",
     "RoleKind",
     "Submission",

@@ -42,6 +42,8 @@ class RoleKind(enum.StrEnum):
     OFFICER = "officer"
     # Answers members' questions: for one territory (org_id) or the whole region (None).
     CONSULTANT = "consultant"
+    # Keeps the organisation's register in the AIS (a seminars audience of their own).
+    AIS_OFFICER = "ais_officer"
 
 
 class Role(Base):

@@ -153,6 +153,9 @@ async def forget(session: AsyncSession, telegram_id: int) -> bool:
         .values(author_telegram_id=None)
     )
     await questions.forget(session, person_id)
+    from services import events  # events imports this module
+
+    await events.release_seats(session, person_id)
     await session.execute(delete(Person).where(Person.id == person_id))
     await session.commit()
     return True

@@ -18,6 +18,7 @@ from tests.conftest import RunningBot
 from tests.helpers import add_member, button_texts, eventually, grant, screen
 from tests.monitoring_data import open_quarter, store_submission
 from tests.test_cli import run_cli
+from texts import events as events_texts
 from texts import ru
 from texts.questions import REPORT_BUTTON
 
@@ -188,7 +189,8 @@ async def test_without_a_campaign_only_subscriber_statistics_are_offered(
     await add_member(running_bot.sessions, member.id, "46-01-001", topics=("news",))
     await fake.send_message(admin, "/reports")
     menu = screen(fake, admin.id)
-    assert button_texts(menu) == [ru.REP_SUBSCRIBERS, REPORT_BUTTON]  # no quarter yet
+    # questions and seminars need no campaign either
+    assert button_texts(menu) == [ru.REP_SUBSCRIBERS, REPORT_BUTTON, events_texts.REPORT_BUTTON]
     await press_and_wait(fake, admin, ru.REP_SUBSCRIBERS)
     (photo,) = uploads(fake, admin.id, "sendPhoto")
     assert photo.content.startswith(b"\x89PNG")

@@ -7,6 +7,7 @@ from handlers.admin import (
     broadcast,
     broadcast_control,
     consultants,
+    events,
     materials,
     monitoring,
     officers,
@@ -39,6 +40,7 @@ def build_router() -> Router:
         audit.router(),
         materials.router(),
         plan.router(),
+        events.router(),
         regional,
     )
     return admin

@@ -34,6 +34,7 @@ from services.people import Roles
 from services.plan import items as plan_items
 from services.reports import build
 from services.reports.build import ReportFile, ReportKind, Scope
+from texts import events as events_texts
 from texts import questions as tq
 from texts import ru
 from texts.ru import h
@@ -92,6 +93,7 @@ async def _menu(
         text = ru.REP_MENU_NO_CAMPAIGN.format(where=where)
         rows.append([_button(ru.REP_SUBSCRIBERS, ReportKind.SUBSCRIBERS, 0, org_id)])
     rows.append([_button(tq.REPORT_BUTTON, ReportKind.QUESTIONS, 0, org_id)])
+    rows.append([_button(events_texts.REPORT_BUTTON, ReportKind.EVENTS, 0, org_id)])
     if not roles.regional_admin and len(roles.territories) > 1:
         rows += await _territory_choice(session, roles, campaign.id if campaign else 0, org_id)
     # The plan of events is the regional committee's; the button once there is a plan.

@@ -5,6 +5,7 @@ from aiogram import Router
 from handlers.filters import PRIVATE, Registered
 from handlers.member import (
     account,
+    events,
     help,
     materials,
     news,
@@ -27,7 +28,7 @@ def build_router() -> Router:
     registered.message.filter(Registered())
     registered.callback_query.filter(Registered())
     registered.include_routers(
-        org_picker.router(), topics.router(), profile.router(), news.router()
+        org_picker.router(), topics.router(), profile.router(), news.router(), events.router()
     )
     registered.include_router(materials.router())
     registered.include_router(questions.router())

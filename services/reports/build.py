@@ -21,6 +21,7 @@ from models import AuditKind, Campaign, Organization, OrgLevel
 from services import audit, materials
 from services.monitoring import campaigns
 from services.reports import charts, export, presidium, subscribers, visuals
+from services.reports import events as events_report
 from services.reports import questions as questions_report
 from services.reports.data import campaigns_for_report, load_report
 from texts import presidium as texts
@@ -34,6 +35,7 @@ class ReportKind(enum.StrEnum):
     PRESIDIUM = "presidium"  # the PDF for the presidium
     SUBSCRIBERS = "subscribers"  # members per topic, territory and week, with a chart
     QUESTIONS = "questions"  # members' questions: categories, territories, answer times
+    EVENTS = "events"  # seminars and trainings: trained activists, held events, attendance
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ async def make(
 ) -> list[ReportFile]:
     """The report's files, the export audited as the actor's. NoCampaign when it needs a
     campaign and there is none."""
-    without_campaign = (ReportKind.SUBSCRIBERS, ReportKind.QUESTIONS)
+    without_campaign = (ReportKind.SUBSCRIBERS, ReportKind.QUESTIONS, ReportKind.EVENTS)
     chosen = None if kind in without_campaign else await _chosen(session, scope)
     if kind is ReportKind.QUESTIONS:
         files = [
@@ -109,6 +111,8 @@ async def _files(
     tz: tzinfo,
     question_sla_days: int = 3,
 ) -> list[ReportFile]:
+    if kind is ReportKind.EVENTS:
+        return await _events(session, scope, now, tz)
     if chosen is None:
         return await _subscribers(session, scope, now, tz)
     if kind is ReportKind.XLSX_ALL:
@@ -134,7 +138,11 @@ async def _files(
     )
     from services.plan import report as plan_report  # the plan of events' section
 
-    extra = await plan_report.presidium_section(session, chosen.year, tz)
+    trained = await events_report.collect(session, territory_id=scope.territory_id, tz=tz, now=now)
+    extra = [
+        *await plan_report.presidium_section(session, chosen.year, tz),
+        *presidium.events_section(trained),
+    ]
     pdf = await asyncio.to_thread(
         presidium.build_pdf, dataset, pictures, now.astimezone(tz), asked, extra
     )
@@ -223,3 +231,18 @@ def _workbook(tables: Sequence[subscribers.Table]) -> bytes:
     buffer = io.BytesIO()
     export.write_workbook(sheets, buffer)
     return buffer.getvalue()
+
+
+async def _events(
+    session: AsyncSession, scope: Scope, now: datetime, tz: tzinfo
+) -> list[ReportFile]:
+    """Seminars and trainings: one workbook, its summary as the caption."""
+    report = await events_report.collect(session, territory_id=scope.territory_id, tz=tz, now=now)
+    territory = f"_{scope.territory_code}" if scope.territory_code else ""
+    today = now.astimezone(tz).date()
+    content = await asyncio.to_thread(events_report.workbook, report)
+    return [
+        ReportFile(
+            f"events_{today:%Y-%m-%d}{territory}.xlsx", content, events_report.caption(report)
+        )
+    ]

@@ -35,7 +35,7 @@ async def write_report(
         if found is None:
             return _fail(texts.CLI_NO_TERRITORY.format(code=territory))
         scope = found
-    if kind in (ReportKind.SUBSCRIBERS, ReportKind.QUESTIONS) and (
+    if kind in (ReportKind.SUBSCRIBERS, ReportKind.QUESTIONS, ReportKind.EVENTS) and (
         year is not None or quarter is not None
     ):
         return _fail(texts.CLI_SUBSCRIBERS_ARE_TODAY)

@@ -33,11 +33,13 @@ from matplotlib.image import imread
 from matplotlib.transforms import Bbox
 
 from services.reports import charts, rating
+from services.reports import events as events_report
 from services.reports.data import CampaignInfo, Dataset
 from services.reports.questions import QuestionStats, summary_lines
 from services.reports.rating import Summary
 from services.reports.visuals import Picture, as_percent, indicator_name, latest, silent_line
 from texts import charts as chart_texts
+from texts import events as events_texts
 from texts import presidium as texts
 from texts import questions as tq
 
@@ -541,3 +543,17 @@ def _percent(value: float | None) -> str:
 
 def _number(value: float | None) -> str:
     return charts.number(value, 1) if value is not None else "—"
+
+
+def events_section(report: events_report.EventsReport) -> list[Block]:
+    """Seminars and trainings: events per quarter, and trained activists per territory."""
+    flow: list[Block] = [_heading(events_texts.PDF_SECTION)]
+    if not report.quarters:
+        return [*flow, _text(events_texts.PDF_NONE)]
+    for title, header, rows in events_report.tables(report):
+        if not rows:
+            continue
+        widths = [0.4] + [0.6 / max(1, len(header) - 1)] * (len(header) - 1)
+        flow.append(_text(title, 10))
+        flow.append(_table(title, header, [[str(cell) for cell in row] for row in rows], widths))
+    return flow

@@ -1,0 +1,468 @@
+"""/newevent: an admin creates and announces a seminar or training; the organiser's card with
+attendance and the participants' spreadsheet."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from handlers.admin import broadcast_views
+from handlers.callbacks import EvAction, EvCB, EvNewCB, EvNewStep
+from handlers.filters import TYPED
+from handlers.states import EventCreate
+from handlers.ui import show
+from models import Event, EventAudience, EventKind, utcnow
+from services import events, topics
+from services.audit import Actor
+from services.broadcasts import compose, outbox
+from services.broadcasts.worker import DeliveryWorker
+from services.people import Roles
+from texts import events as texts
+
+TIME_FORMAT = "%d.%m.%Y %H:%M"
+Screen = tuple[str, InlineKeyboardMarkup]
+# The wizard's steps in order; «Назад» goes one up (the topic only for a topic audience).
+STEPS = (
+    EventCreate.title,
+    EventCreate.description,
+    EventCreate.kind,
+    EventCreate.starts,
+    EventCreate.ends,
+    EventCreate.place,
+    EventCreate.audience,
+    EventCreate.topic,
+    EventCreate.capacity,
+    EventCreate.confirm,
+)
+
+
+def _b(text: str, data: EvNewCB | EvCB) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def _nav(first: bool = False) -> list[InlineKeyboardButton]:
+    row = [] if first else [_b(texts.BACK, EvNewCB(step=EvNewStep.BACK))]
+    return [*row, _b(texts.CANCEL, EvNewCB(step=EvNewStep.CANCEL))]
+
+
+def _example(settings: Settings) -> str:
+    later = utcnow().astimezone(settings.tz) + timedelta(days=7)
+    return later.replace(hour=10, minute=0).strftime(TIME_FORMAT)
+
+
+def _draft_from(data: dict[str, Any]) -> events.EventDraft:
+    return events.EventDraft(
+        title=data["title"],
+        description=data["description"],
+        kind=EventKind(data["kind"]),
+        starts_at=datetime.fromisoformat(data["starts_at"]),
+        ends_at=datetime.fromisoformat(data["ends_at"]),
+        place=data["place"],
+        audience=EventAudience(data["audience"]),
+        topic_id=data.get("topic_id"),
+        capacity=data.get("capacity"),
+    )
+
+
+async def _screen(
+    step: Any, data: dict[str, Any], settings: Settings, session: AsyncSession, roles: Roles
+) -> Screen:
+    tz, example = settings.timezone, _example(settings)
+    if step == EventCreate.title:
+        return texts.ASK_TITLE, InlineKeyboardMarkup(inline_keyboard=[_nav(first=True)])
+    if step == EventCreate.description:
+        return texts.ASK_DESCRIPTION, InlineKeyboardMarkup(inline_keyboard=[_nav()])
+    if step == EventCreate.kind:
+        rows = [
+            [_b(title, EvNewCB(step=EvNewStep.KIND, value=kind.value))]
+            for kind, title in texts.KIND_TITLES.items()
+        ]
+        return texts.ASK_KIND, InlineKeyboardMarkup(inline_keyboard=[*rows, _nav()])
+    if step == EventCreate.starts:
+        text = texts.ASK_START.format(tz=tz, example=example)
+        return text, InlineKeyboardMarkup(inline_keyboard=[_nav()])
+    if step == EventCreate.ends:
+        text = texts.ASK_END.format(tz=tz, example=example)
+        return text, InlineKeyboardMarkup(inline_keyboard=[_nav()])
+    if step == EventCreate.place:
+        return texts.ASK_PLACE, InlineKeyboardMarkup(inline_keyboard=[_nav()])
+    if step == EventCreate.audience:
+        rows = [
+            [_b(title, EvNewCB(step=EvNewStep.AUDIENCE, value=audience.value))]
+            for audience, title in texts.AUDIENCE_TITLES.items()
+        ]
+        where = (
+            texts.WHERE_EVERYWHERE if events.territory_of(roles) is None else texts.WHERE_TERRITORY
+        )
+        return (
+            texts.ASK_AUDIENCE.format(where=where),
+            InlineKeyboardMarkup(inline_keyboard=[*rows, _nav()]),
+        )
+    if step == EventCreate.topic:
+        rows = [
+            [_b(topic.title, EvNewCB(step=EvNewStep.TOPIC, value=str(topic.id)))]
+            for topic in await topics.list_topics(session)
+        ]
+        return texts.ASK_TOPIC, InlineKeyboardMarkup(inline_keyboard=[*rows, _nav()])
+    if step == EventCreate.capacity:
+        rows = [[_b(texts.NO_LIMIT_BUTTON, EvNewCB(step=EvNewStep.NO_LIMIT))]]
+        return texts.ASK_CAPACITY, InlineKeyboardMarkup(inline_keyboard=[*rows, _nav()])
+    draft = _draft_from(data)
+    audience = texts.AUDIENCE_TITLES[draft.audience]
+    if draft.topic_id is not None:
+        chosen = [t.title for t in await topics.list_topics(session) if t.id == draft.topic_id]
+        audience += f": {chosen[0]}" if chosen else ""
+    preview = Event(
+        title=draft.title,
+        description=draft.description,
+        kind=draft.kind,
+        starts_at=draft.starts_at,
+        ends_at=draft.ends_at,
+        place=draft.place,
+        capacity=draft.capacity,
+    )
+    text = texts.CONFIRM.format(
+        card=events.announcement_text(preview, settings.tz), audience=audience
+    )
+    rows = [[_b(texts.ANNOUNCE, EvNewCB(step=EvNewStep.ANNOUNCE))]]
+    return text, InlineKeyboardMarkup(inline_keyboard=[*rows, _nav()])
+
+
+async def _go(
+    target: Message | CallbackQuery,
+    step: Any,
+    state: FSMContext,
+    settings: Settings,
+    session: AsyncSession,
+    roles: Roles,
+) -> None:
+    await state.set_state(step)
+    text, markup = await _screen(step, await state.get_data(), settings, session, roles)
+    if isinstance(target, CallbackQuery):
+        await show(target, text, markup)
+    else:
+        await target.answer(text, reply_markup=markup)
+
+
+def _next(step: Any, data: dict[str, Any]) -> Any:
+    following = STEPS[STEPS.index(step) + 1]
+    if following == EventCreate.topic and data.get("audience") != EventAudience.TOPIC:
+        following = EventCreate.capacity
+    return following
+
+
+def _previous(step: Any, data: dict[str, Any]) -> Any:
+    before = STEPS[max(STEPS.index(step) - 1, 0)]
+    if before == EventCreate.topic and data.get("audience") != EventAudience.TOPIC:
+        before = EventCreate.audience
+    return before
+
+
+async def cmd_newevent(
+    message: Message, state: FSMContext, settings: Settings, session: AsyncSession, roles: Roles
+) -> None:
+    await state.clear()
+    await _go(message, EventCreate.title, state, settings, session, roles)
+
+
+def _parse_moment(text: str, settings: Settings) -> datetime | None:
+    try:
+        return datetime.strptime(text.strip(), TIME_FORMAT).replace(tzinfo=settings.tz)
+    except ValueError:
+        return None
+
+
+def _check(step: Any, text: str, data: dict[str, Any], settings: Settings) -> Any:
+    """The typed value for the step, or the Russian complaint (a str in a tuple)."""
+    text = text.strip()
+    if step == EventCreate.title:
+        return text if 3 <= len(text) <= 200 else (texts.BAD_TITLE,)
+    if step == EventCreate.description:
+        return text if len(text) <= 3000 else (texts.BAD_DESCRIPTION,)
+    if step == EventCreate.place:
+        return text if 3 <= len(text) <= 500 else (texts.BAD_PLACE,)
+    if step == EventCreate.capacity:
+        if not text.isdigit() or not 1 <= int(text) <= 100000:
+            return (texts.BAD_CAPACITY,)
+        return int(text)
+    if step == EventCreate.starts:
+        moment = _parse_moment(text, settings)
+        if moment is None:
+            return (texts.BAD_TIME.format(example=_example(settings)),)
+        if moment <= utcnow():
+            return (texts.PAST_TIME,)
+        return moment.isoformat()
+    # the end: a full moment, or a time on the start's day
+    start = datetime.fromisoformat(data["starts_at"]).astimezone(settings.tz)
+    moment = _parse_moment(text, settings)
+    if moment is None:
+        moment = _parse_moment(f"{start.strftime('%d.%m.%Y')} {text}", settings)
+    if moment is None:
+        return (texts.BAD_TIME.format(example=_example(settings)),)
+    if moment <= start:
+        return (texts.END_BEFORE_START.format(start=start.strftime(TIME_FORMAT)),)
+    return moment.isoformat()
+
+
+FIELDS = {
+    EventCreate.title: "title",
+    EventCreate.description: "description",
+    EventCreate.starts: "starts_at",
+    EventCreate.ends: "ends_at",
+    EventCreate.place: "place",
+    EventCreate.capacity: "capacity",
+}
+
+
+async def on_typed(
+    message: Message, state: FSMContext, settings: Settings, session: AsyncSession, roles: Roles
+) -> None:
+    step_name = await state.get_state()
+    step = next((s for s in FIELDS if s.state == step_name), None)
+    if step is None:  # a step answered with a button: say which buttons
+        data = await state.get_data()
+        current = next(s for s in STEPS if s.state == step_name)
+        text, markup = await _screen(current, data, settings, session, roles)
+        await message.answer(text, reply_markup=markup)
+        return
+    data = await state.get_data()
+    value = _check(step, message.text or "", data, settings)
+    if isinstance(value, tuple):
+        await message.answer(value[0])
+        return
+    await state.update_data({FIELDS[step]: value})
+    await _go(message, _next(step, data), state, settings, session, roles)
+
+
+async def _wizard_step(callback: CallbackQuery, state: FSMContext) -> Any | None:
+    """The step the wizard is on, or None (answered) when it is over."""
+    name = await state.get_state()
+    step = next((s for s in STEPS if s.state == name), None)
+    if step is None:
+        await callback.answer(texts.STALE_DRAFT, show_alert=True)
+    return step
+
+
+async def on_wizard_button(
+    callback: CallbackQuery,
+    callback_data: EvNewCB,
+    state: FSMContext,
+    settings: Settings,
+    session: AsyncSession,
+    roles: Roles,
+    bot: Bot,
+    delivery_worker: DeliveryWorker,
+    actor: Actor | None,
+) -> None:
+    action = callback_data.step
+    if action is EvNewStep.CANCEL:
+        await state.clear()
+        await callback.answer()
+        await show(callback, texts.CREATE_CANCELLED)
+        return
+    step = await _wizard_step(callback, state)
+    if step is None:
+        return
+    data = await state.get_data()
+    if action is EvNewStep.BACK:
+        await callback.answer()
+        await _go(callback, _previous(step, data), state, settings, session, roles)
+        return
+    expected = {
+        EvNewStep.KIND: EventCreate.kind,
+        EvNewStep.AUDIENCE: EventCreate.audience,
+        EvNewStep.TOPIC: EventCreate.topic,
+        EvNewStep.NO_LIMIT: EventCreate.capacity,
+        EvNewStep.ANNOUNCE: EventCreate.confirm,
+    }
+    if expected[action] != step:
+        await callback.answer(texts.STALE_DRAFT, show_alert=True)
+        return
+    value: dict[str, Any]
+    try:
+        if action is EvNewStep.KIND:
+            value = {"kind": EventKind(callback_data.value).value}
+        elif action is EvNewStep.AUDIENCE:
+            value = {"audience": EventAudience(callback_data.value).value, "topic_id": None}
+        elif action is EvNewStep.TOPIC:
+            known = {t.id for t in await topics.list_topics(session)}
+            if not callback_data.value.isdigit() or int(callback_data.value) not in known:
+                raise ValueError(callback_data.value)
+            value = {"topic_id": int(callback_data.value)}
+        elif action is EvNewStep.NO_LIMIT:
+            value = {"capacity": None}
+        else:
+            value = {}
+    except ValueError:
+        await callback.answer(texts.STALE_DRAFT, show_alert=True)
+        return
+    await callback.answer()
+    if action is not EvNewStep.ANNOUNCE:
+        await state.update_data(value)
+        await _go(callback, _next(step, {**data, **value}), state, settings, session, roles)
+        return
+    await state.clear()
+    assert callback.from_user is not None
+    event = await events.create(session, _draft_from(data), callback.from_user.id, roles)
+    markup = join_markup(event.id)
+    broadcast = await events.announce(
+        session,
+        event,
+        events.announcement_text(event, settings.tz),
+        markup.model_dump(exclude_none=True),
+        actor,
+    )
+    text, progress = broadcast_views.render_progress(await outbox.stats(session, broadcast.id))
+    await show(callback, texts.ANNOUNCED.format(id=event.id) + "\n\n" + text, progress)
+    if callback.message is not None:
+        await compose.set_progress_message(
+            session, broadcast, callback.from_user.id, callback.message.message_id
+        )
+    delivery_worker.wake()
+
+
+def join_markup(event_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_b(texts.JOIN, EvCB(action=EvAction.JOIN, event=event_id))]]
+    )
+
+
+# --- the organiser's card ------------------------------------------------------------------
+
+
+async def _managed(
+    callback: CallbackQuery, data: EvCB, session: AsyncSession, roles: Roles
+) -> Event | None:
+    event = await events.get(session, data.event)
+    if event is None or not events.may_manage(event, roles):
+        await callback.answer(texts.NOT_YOURS, show_alert=True)
+        return None
+    return event
+
+
+async def card(session: AsyncSession, event: Event, settings: Settings) -> Screen:
+    figures = await events.figures(session, event.id)
+    rating = (
+        texts.RATING.format(avg=figures.rating, n=figures.ratings)
+        if figures.rating is not None
+        else texts.NO_RATING
+    )
+    text = texts.CARD.format(
+        kind=texts.KIND_TITLES[event.kind],
+        title=events.escape(event.title),
+        when=events.when_text(event, settings.tz),
+        place=events.escape(event.place),
+        capacity=texts.CAPACITY.format(n=event.capacity) if event.capacity else texts.NO_LIMIT,
+        registered=figures.registered,
+        waiting=figures.waiting,
+        attended=figures.attended,
+        rating=rating,
+        code=event.checkin_code,
+    )
+    rows = [
+        [_b(texts.ATTENDANCE, EvCB(action=EvAction.ATTENDANCE, event=event.id))],
+        [_b(texts.XLSX, EvCB(action=EvAction.XLSX, event=event.id))],
+    ]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def on_card(
+    callback: CallbackQuery,
+    callback_data: EvCB,
+    session: AsyncSession,
+    roles: Roles,
+    settings: Settings,
+) -> None:
+    event = await _managed(callback, callback_data, session, roles)
+    if event is None:
+        return
+    await callback.answer()
+    text, markup = await card(session, event, settings)
+    await show(callback, text, markup)
+
+
+async def _attendance(session: AsyncSession, event: Event) -> Screen:
+    rows = []
+    for registration, person, _ in await events.participants(session, event.id):
+        mark = "✅" if registration.attended else "▫️"
+        name = " ".join(p for p in (person.first_name, person.last_name) if p)
+        rows.append(
+            [_b(f"{mark} {name}", EvCB(action=EvAction.MARK, event=event.id, value=person.id))]
+        )
+    rows.append([_b(texts.BACK, EvCB(action=EvAction.CARD, event=event.id))])
+    text = texts.ATTEND_TITLE if len(rows) > 1 else texts.ATTEND_EMPTY
+    return text, InlineKeyboardMarkup(inline_keyboard=rows[:99])
+
+
+async def on_attendance(
+    callback: CallbackQuery, callback_data: EvCB, session: AsyncSession, roles: Roles
+) -> None:
+    event = await _managed(callback, callback_data, session, roles)
+    if event is None:
+        return
+    if not events.has_started(event, utcnow()):
+        await callback.answer(texts.NOT_STARTED, show_alert=True)
+        return
+    await callback.answer()
+    text, markup = await _attendance(session, event)
+    await show(callback, text, markup)
+
+
+async def on_mark(
+    callback: CallbackQuery, callback_data: EvCB, session: AsyncSession, roles: Roles
+) -> None:
+    event = await _managed(callback, callback_data, session, roles)
+    if event is None:
+        return
+    if await events.toggle_attended(session, event, callback_data.value) is None:
+        await callback.answer(texts.NOT_REGISTERED, show_alert=True)
+        return
+    await callback.answer()
+    text, markup = await _attendance(session, event)
+    await show(callback, text, markup)
+
+
+async def on_xlsx(
+    callback: CallbackQuery,
+    callback_data: EvCB,
+    session: AsyncSession,
+    roles: Roles,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    event = await _managed(callback, callback_data, session, roles)
+    if event is None:
+        return
+    await callback.answer()
+    content = await events.participants_xlsx(session, event, settings.tz)
+    await bot.send_document(
+        callback.from_user.id,
+        BufferedInputFile(content, filename=f"event-{event.id}.xlsx"),
+        caption=texts.XLSX_CAPTION.format(title=events.escape(event.title)),
+    )
+
+
+def router() -> Router:
+    """This module's handlers on a fresh router (one per dispatcher)."""
+    r = Router(name=__name__)
+    r.message.register(cmd_newevent, Command("newevent"))
+    r.message.register(on_typed, StateFilter(*STEPS), TYPED)
+    r.callback_query.register(on_wizard_button, EvNewCB.filter())
+    r.callback_query.register(on_card, EvCB.filter(F.action == EvAction.CARD))
+    r.callback_query.register(on_attendance, EvCB.filter(F.action == EvAction.ATTENDANCE))
+    r.callback_query.register(on_mark, EvCB.filter(F.action == EvAction.MARK))
+    r.callback_query.register(on_xlsx, EvCB.filter(F.action == EvAction.XLSX))
+    return r

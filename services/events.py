@@ -1,0 +1,753 @@
+"""Seminars and trainings: creating and announcing an event, race-free registration with a
+waiting list, the .ics confirmation, reminders and feedback through the outbox, check-in,
+attendance, the card's figures and the participants' spreadsheet."""
+
+from __future__ import annotations
+
+import enum
+import io
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html import escape
+from typing import Any
+
+import icalendar
+from openpyxl import Workbook
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Audience,
+    Broadcast,
+    BroadcastKind,
+    BroadcastStatus,
+    BroadcastTopic,
+    Event,
+    EventAudience,
+    EventKind,
+    EventRegistration,
+    EventStatus,
+    Organization,
+    OrgLevel,
+    Person,
+    RegistrationStatus,
+    Role,
+    RoleKind,
+    Subscription,
+    utcnow,
+)
+from services import audit
+from services.broadcasts import outbox
+from services.people import Roles
+from services.spreadsheet import openpyxl_row
+from texts import events as texts
+
+logger = logging.getLogger(__name__)
+
+Markup = dict[str, Any]  # an inline keyboard as Bot API JSON
+# Check-in is accepted from this long before the start until the end.
+CHECKIN_EARLY = timedelta(minutes=30)
+DAY = timedelta(days=1)
+ACTIVE = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITING)
+
+
+@dataclass
+class EventDraft:
+    """What the organiser has typed and chosen so far (kept in the FSM data between steps)."""
+
+    title: str
+    description: str
+    kind: EventKind
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    audience: EventAudience
+    topic_id: int | None
+    capacity: int | None
+    plan_item_id: int | None = None
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- who may do what ---------------------------------------------------------------------
+
+
+def territory_of(roles: Roles) -> int | None:
+    """Where an organiser's events go: everywhere for a regional admin, else their territory."""
+    if roles.regional_admin or not roles.territories:
+        return None
+    return min(roles.territories)
+
+
+def may_manage(event: Event, roles: Roles) -> bool:
+    """A regional admin manages every event; a territorial admin those of their territory."""
+    return roles.regional_admin or (
+        event.territory_id is not None and event.territory_id in roles.territories
+    )
+
+
+def _territory_orgs(territory_id: int) -> Select[int]:
+    return select(Organization.id).where(
+        or_(Organization.id == territory_id, Organization.parent_id == territory_id)
+    )
+
+
+async def may_join(session: AsyncSession, event: Event, person: Person) -> bool:
+    """Whether the person is in the event's audience (and territory): the announcement's
+    recipients, checked again at the tap, so a forwarded or forged button gives no seat."""
+    if event.audience is not EventAudience.TOPIC:
+        found = await session.scalar(
+            _audience_people(event).where(Person.id == person.id).limit(1)
+        )
+        return found is not None
+    subscribed = await session.scalar(
+        select(Subscription.person_id).where(
+            Subscription.person_id == person.id, Subscription.topic_id == event.topic_id
+        )
+    )
+    if subscribed is None:
+        return False
+    if event.territory_id is None:
+        return True
+    inside = _territory_orgs(event.territory_id).where(Organization.id == person.org_id)
+    return person.org_id is not None and await session.scalar(inside) is not None
+
+
+# --- creating and announcing ---------------------------------------------------------------
+
+
+async def create(
+    session: AsyncSession, draft: EventDraft, organiser_telegram_id: int, roles: Roles
+) -> Event:
+    """Store the event (within the organiser's territory); committed."""
+    event = Event(
+        title=draft.title,
+        description=draft.description,
+        kind=draft.kind,
+        starts_at=draft.starts_at,
+        ends_at=draft.ends_at,
+        place=draft.place,
+        audience=draft.audience,
+        topic_id=draft.topic_id,
+        territory_id=territory_of(roles),
+        capacity=draft.capacity,
+        registered=0,
+        status=EventStatus.ANNOUNCED,
+        organiser_telegram_id=organiser_telegram_id,
+        checkin_code=f"{secrets.randbelow(900000) + 100000}",
+        plan_item_id=draft.plan_item_id,
+    )
+    session.add(event)
+    await session.commit()
+    return event
+
+
+def _audience_people(event: Event) -> Select[int]:
+    """Telegram ids of the people in a role-based audience (territory applied)."""
+    query = select(Person.telegram_id).join(Role, Role.person_id == Person.id)
+    if event.audience is EventAudience.OFFICERS:
+        query = query.where(Role.kind == RoleKind.OFFICER)
+    elif event.audience is EventAudience.AIS_OFFICERS:
+        query = query.where(Role.kind == RoleKind.AIS_OFFICER)
+    elif event.audience is EventAudience.TERRITORIAL_CHAIRS:
+        query = query.where(Role.kind == RoleKind.TERRITORIAL_ADMIN)
+    else:  # chairs of primary organisations: the officers of primary organisations
+        query = query.join(Organization, Organization.id == Role.org_id).where(
+            Role.kind == RoleKind.OFFICER, Organization.level == OrgLevel.PRIMARY
+        )
+    if event.territory_id is not None:
+        query = query.where(Role.org_id.in_(_territory_orgs(event.territory_id)))
+    return query.distinct()
+
+
+def announcement_text(event: Event, tz: Any) -> str:
+    return texts.ANNOUNCEMENT.format(
+        kind=texts.KIND_TITLES[event.kind],
+        title=escape(event.title),
+        description=escape(event.description),
+        when=when_text(event, tz),
+        place=escape(event.place),
+        capacity=texts.CAPACITY.format(n=event.capacity) if event.capacity else texts.NO_LIMIT,
+    )
+
+
+def when_text(event: Event, tz: Any) -> str:
+    start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
+    tail = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%d.%m.%Y %H:%M")
+    return f"{start.strftime('%d.%m.%Y %H:%M')}–{tail}"
+
+
+async def announce(
+    session: AsyncSession,
+    event: Event,
+    text: str,
+    markup: Markup,
+    actor: audit.Actor | None,
+) -> Broadcast:
+    """The announcement as an outbox broadcast with «Записаться»; enqueued (committed)."""
+    broadcast = Broadcast(
+        kind=BroadcastKind.NEWS,
+        status=BroadcastStatus.DRAFT,
+        author_telegram_id=event.organiser_telegram_id,
+        text=text,
+        preview=event.title[:120],
+        source_message_ids=[],
+        territory_id=event.territory_id,
+        total=0,
+        reply_markup=markup,
+    )
+    if event.audience is EventAudience.OFFICERS:
+        broadcast.audience = Audience.OFFICERS
+    elif event.audience is EventAudience.TOPIC:
+        broadcast.audience = Audience.ALL
+    else:
+        broadcast.audience = Audience.PEOPLE
+        broadcast.recipient_ids = list(await session.scalars(_audience_people(event)))
+    session.add(broadcast)
+    await session.flush()
+    if event.audience is EventAudience.TOPIC and event.topic_id is not None:
+        session.add(BroadcastTopic(broadcast_id=broadcast.id, topic_id=event.topic_id))
+    event.broadcast_id = broadcast.id
+    await session.flush()
+    await outbox.enqueue(session, broadcast.id, actor)
+    return broadcast
+
+
+async def get(session: AsyncSession, event_id: int) -> Event | None:
+    return await session.get(Event, event_id, populate_existing=True)
+
+
+# --- registering ---------------------------------------------------------------------------
+
+
+class Joined(enum.StrEnum):
+    REGISTERED = "registered"
+    WAITING = "waiting"
+    ALREADY = "already"
+    CLOSED = "closed"  # past, started or cancelled
+    OUTSIDE = "outside"  # another territory's event
+
+
+def is_open(event: Event, now: datetime) -> bool:
+    return event.status is EventStatus.ANNOUNCED and event.starts_at > now
+
+
+async def _take_seat(session: AsyncSession, event_id: int, now: datetime) -> bool:
+    """One conditional UPDATE: a seat is taken only while the counter is under capacity, so
+    concurrent taps cannot overrun it on SQLite (one writer) or PostgreSQL (row lock)."""
+    result = await session.execute(
+        update(Event)
+        .where(
+            Event.id == event_id,
+            Event.status == EventStatus.ANNOUNCED,
+            Event.starts_at > now,
+            or_(Event.capacity.is_(None), Event.registered < Event.capacity),
+        )
+        .values(registered=Event.registered + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
+def _registration(event_id: int, person_id: int) -> Select[EventRegistration]:
+    return select(EventRegistration).where(
+        EventRegistration.event_id == event_id, EventRegistration.person_id == person_id
+    )
+
+
+async def register(session: AsyncSession, event_id: int, person: Person) -> Joined:
+    """A tap on «Записаться»: a seat, or a place in the waiting list; committed."""
+    now = utcnow()
+    event = await get(session, event_id)
+    if event is None or not is_open(event, now):
+        return Joined.CLOSED
+    if not await may_join(session, event, person):
+        return Joined.OUTSIDE
+    existing = await session.scalar(_registration(event_id, person.id))
+    if existing is not None and existing.status in ACTIVE:
+        return Joined.ALREADY
+    seat = await _take_seat(session, event_id, now)
+    status = RegistrationStatus.REGISTERED if seat else RegistrationStatus.WAITING
+    if existing is None:
+        session.add(
+            EventRegistration(event_id=event_id, person_id=person.id, status=status, queued_at=now)
+        )
+    else:
+        revived = await session.execute(
+            update(EventRegistration)
+            .where(
+                EventRegistration.id == existing.id,
+                EventRegistration.status == RegistrationStatus.CANCELLED,
+            )
+            .values(status=status, queued_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not _rowcount(revived):  # a concurrent tap of the same person got there first
+            await session.rollback()
+            return Joined.ALREADY
+    try:
+        await session.commit()
+    except IntegrityError:  # the same person's second tap, committed first: seat given back
+        await session.rollback()
+        return Joined.ALREADY
+    return Joined.REGISTERED if seat else Joined.WAITING
+
+
+@dataclass(frozen=True)
+class Left:
+    was: RegistrationStatus | None  # None: there was nothing to cancel
+    promoted_telegram_id: int | None = None
+
+
+async def cancel_registration(session: AsyncSession, event_id: int, person_id: int) -> Left:
+    """The second tap: cancel; a freed seat goes to the first in the waiting list; committed."""
+    event = await get(session, event_id)
+    if event is None or not is_open(event, utcnow()):
+        return Left(None)
+    left = await _cancel(session, event_id, person_id)
+    if left.was is None:
+        await session.rollback()
+    else:
+        await session.commit()
+    return left
+
+
+async def _cancel(session: AsyncSession, event_id: int, person_id: int) -> Left:
+    """Cancel within the caller's transaction; the seat moves to the waiting list's first."""
+    was: RegistrationStatus | None = None
+    for status in ACTIVE:
+        result = await session.execute(
+            update(EventRegistration)
+            .where(
+                EventRegistration.event_id == event_id,
+                EventRegistration.person_id == person_id,
+                EventRegistration.status == status,
+            )
+            .values(status=RegistrationStatus.CANCELLED)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result):
+            was = status
+            break
+    if was is None:
+        return Left(None)
+    promoted: int | None = None
+    if was is RegistrationStatus.REGISTERED:
+        promoted = await _promote_first(session, event_id)
+        if promoted is None:
+            await session.execute(
+                update(Event)
+                .where(Event.id == event_id, Event.registered > 0)
+                .values(registered=Event.registered - 1)
+                .execution_options(synchronize_session=False)
+            )
+    return Left(was, promoted)
+
+
+async def release_seats(session: AsyncSession, person_id: int) -> int:
+    """/forget: give up the person's seats in open events before the rows go, so the counters
+    stay right and the waiting lists move up (the promoted get the reminders). Not committed."""
+    open_ids = list(
+        await session.scalars(
+            select(EventRegistration.event_id)
+            .join(Event, Event.id == EventRegistration.event_id)
+            .where(
+                EventRegistration.person_id == person_id,
+                EventRegistration.status == RegistrationStatus.REGISTERED,
+                Event.status == EventStatus.ANNOUNCED,
+                Event.starts_at > utcnow(),
+            )
+        )
+    )
+    for event_id in open_ids:
+        await _cancel(session, event_id, person_id)
+    return len(open_ids)
+
+
+async def _promote_first(session: AsyncSession, event_id: int) -> int | None:
+    """Hand the freed seat to the first in line (the counter stays); their Telegram id."""
+    for _ in range(5):  # another cancellation may promote the same person at the same moment
+        first = (
+            await session.execute(
+                select(EventRegistration.id, Person.telegram_id)
+                .join(Person, Person.id == EventRegistration.person_id)
+                .where(
+                    EventRegistration.event_id == event_id,
+                    EventRegistration.status == RegistrationStatus.WAITING,
+                )
+                .order_by(EventRegistration.queued_at, EventRegistration.id)
+                .limit(1)
+            )
+        ).first()
+        if first is None:
+            return None
+        moved = await session.execute(
+            update(EventRegistration)
+            .where(
+                EventRegistration.id == first.id,
+                EventRegistration.status == RegistrationStatus.WAITING,
+            )
+            .values(status=RegistrationStatus.REGISTERED)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(moved):
+            return int(first.telegram_id)
+    return None
+
+
+async def registration_of(
+    session: AsyncSession, event_id: int, person_id: int
+) -> EventRegistration | None:
+    return await session.scalar(
+        _registration(event_id, person_id).execution_options(populate_existing=True)
+    )
+
+
+def ics(event: Event) -> bytes:
+    """The event as an iCalendar file for the person's calendar."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Profinform//events//RU")
+    calendar.add("version", "2.0")
+    entry = icalendar.Event()
+    entry.add("uid", f"event-{event.id}@profinform")
+    entry.add("dtstamp", utcnow())
+    entry.add("dtstart", event.starts_at)
+    entry.add("dtend", event.ends_at)
+    entry.add("summary", event.title)
+    entry.add("location", event.place)
+    if event.description:
+        entry.add("description", event.description)
+    calendar.add_component(entry)
+    return calendar.to_ical()
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+
+async def upcoming(session: AsyncSession, person: Person) -> list[Event]:
+    """Open events this person may join, soonest first."""
+    now = utcnow()
+    events = await session.scalars(
+        select(Event)
+        .where(Event.status == EventStatus.ANNOUNCED, Event.starts_at > now)
+        .order_by(Event.starts_at, Event.id)
+        .limit(50)
+    )
+    return [event for event in events if await may_join(session, event, person)][:10]
+
+
+async def my_registrations(
+    session: AsyncSession, person: Person
+) -> list[tuple[Event, RegistrationStatus]]:
+    rows = await session.execute(
+        select(Event, EventRegistration.status)
+        .join(EventRegistration, EventRegistration.event_id == Event.id)
+        .where(
+            EventRegistration.person_id == person.id,
+            EventRegistration.status.in_(ACTIVE),
+            Event.ends_at > utcnow(),
+        )
+        .order_by(Event.starts_at)
+    )
+    return [(event, status) for event, status in rows]
+
+
+async def managed(session: AsyncSession, roles: Roles) -> list[Event]:
+    """The organiser's latest events (their territory's, or all for a regional admin)."""
+    query = select(Event).order_by(Event.starts_at.desc(), Event.id.desc()).limit(10)
+    if not roles.regional_admin:
+        query = query.where(Event.territory_id.in_(roles.territories))
+    return list(await session.scalars(query))
+
+
+# --- the card and attendance ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    registered: int
+    waiting: int
+    attended: int
+    rating: float | None
+    ratings: int
+
+
+async def figures(session: AsyncSession, event_id: int) -> Figures:
+    reg = EventRegistration
+    row = (
+        await session.execute(
+            select(
+                func.count().filter(reg.status == RegistrationStatus.REGISTERED),
+                func.count().filter(reg.status == RegistrationStatus.WAITING),
+                func.count().filter(reg.attended.is_(True)),
+                func.avg(reg.rating),
+                func.count(reg.rating),
+            ).where(reg.event_id == event_id)
+        )
+    ).one()
+    return Figures(
+        int(row[0]),
+        int(row[1]),
+        int(row[2]),
+        float(row[3]) if row[3] is not None else None,
+        int(row[4]),
+    )
+
+
+async def participants(
+    session: AsyncSession, event_id: int
+) -> list[tuple[EventRegistration, Person, str | None]]:
+    """Registered (and attended) people with their organisation's name, in order of tapping."""
+    rows = await session.execute(
+        select(EventRegistration, Person, Organization.name)
+        .join(Person, Person.id == EventRegistration.person_id)
+        .outerjoin(Organization, Organization.id == Person.org_id)
+        .where(
+            EventRegistration.event_id == event_id,
+            or_(
+                EventRegistration.status == RegistrationStatus.REGISTERED,
+                EventRegistration.attended.is_(True),
+            ),
+        )
+        .order_by(EventRegistration.queued_at, EventRegistration.id)
+    )
+    return [(r, p, name) for r, p, name in rows]
+
+
+def has_started(event: Event, now: datetime) -> bool:
+    return event.starts_at <= now
+
+
+async def toggle_attended(session: AsyncSession, event: Event, person_id: int) -> bool | None:
+    """The organiser marks (or unmarks) one registered person; None when not registered or the
+    event has not started."""
+    if not has_started(event, utcnow()) or event.status is not EventStatus.ANNOUNCED:
+        return None
+    registration = await registration_of(session, event.id, person_id)
+    if registration is None or registration.status is not RegistrationStatus.REGISTERED:
+        return None
+    registration.attended = not registration.attended
+    await session.commit()
+    return registration.attended
+
+
+async def check_in(session: AsyncSession, person: Person, code: str) -> Event | None:
+    """A participant sends the code during the event: marked as attended. The event, or None
+    when no running event of theirs has this code."""
+    now = utcnow()
+    row = (
+        await session.execute(
+            select(Event, EventRegistration)
+            .join(EventRegistration, EventRegistration.event_id == Event.id)
+            .where(
+                Event.checkin_code == code,
+                Event.status == EventStatus.ANNOUNCED,
+                Event.ends_at > now,
+                EventRegistration.person_id == person.id,
+                EventRegistration.status == RegistrationStatus.REGISTERED,
+            )
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    event, registration = row
+    if event.starts_at - CHECKIN_EARLY > now:
+        return None
+    registration.attended = True
+    await session.commit()
+    return event
+
+
+async def rate(session: AsyncSession, event_id: int, person_id: int, rating: int) -> bool:
+    """A participant's 1–5; only after the event and from someone who attended."""
+    if not 1 <= rating <= 5:
+        return False
+    result = await session.execute(
+        update(EventRegistration)
+        .where(
+            EventRegistration.event_id == event_id,
+            EventRegistration.person_id == person_id,
+            EventRegistration.attended.is_(True),
+            EventRegistration.feedback_asked_at.is_not(None),
+        )
+        .values(rating=rating)
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    return bool(_rowcount(result))
+
+
+async def comment(session: AsyncSession, event_id: int, person_id: int, text: str) -> bool:
+    result = await session.execute(
+        update(EventRegistration)
+        .where(
+            EventRegistration.event_id == event_id,
+            EventRegistration.person_id == person_id,
+            EventRegistration.rating.is_not(None),
+        )
+        .values(comment=text[:2000])
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    return bool(_rowcount(result))
+
+
+async def participants_xlsx(session: AsyncSession, event: Event, tz: Any) -> bytes:
+    """Participants with their organisations, attendance and rating."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(texts.XLSX_SHEET)
+    sheet.append(openpyxl_row(sheet, texts.XLSX_HEADER))
+    for registration, person, org_name in await participants(session, event.id):
+        name = " ".join(part for part in (person.first_name, person.last_name) if part)
+        sheet.append(
+            openpyxl_row(
+                sheet,
+                [
+                    name,
+                    f"@{person.username}" if person.username else "",
+                    org_name or "",
+                    texts.STATUS_TITLES[registration.status],
+                    texts.YES if registration.attended else texts.NO,
+                    registration.rating,
+                    registration.comment or "",
+                ],
+            )
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- the sweep: reminders, feedback, held events ------------------------------------------
+
+
+async def _notify(
+    session: AsyncSession,
+    event: Event,
+    column: Any,
+    where: list[Any],
+    text: str,
+    markup: Markup | None,
+    now: datetime,
+) -> int | None:
+    """Claim the due rows (column IS NULL → now) and queue one PEOPLE broadcast to them, in one
+    transaction: a restart neither repeats nor skips it, and of two replicas sweeping at once
+    each row goes to the one whose UPDATE … RETURNING claimed it."""
+    claimed = await session.scalars(
+        update(EventRegistration)
+        .where(EventRegistration.event_id == event.id, column.is_(None), *where)
+        .values({column.key: now})
+        .returning(EventRegistration.id)
+        .execution_options(synchronize_session=False)
+    )
+    ids = list(claimed)
+    if not ids:  # the empty UPDATE ends with the sweep's commit
+        return None
+    chats = list(
+        await session.scalars(
+            select(Person.telegram_id)
+            .join(EventRegistration, EventRegistration.person_id == Person.id)
+            .where(EventRegistration.id.in_(ids))
+        )
+    )
+    broadcast = Broadcast(
+        kind=BroadcastKind.NEWS,
+        status=BroadcastStatus.DRAFT,
+        text=text,
+        preview=event.title[:120],
+        source_message_ids=[],
+        audience=Audience.PEOPLE,
+        recipient_ids=chats,
+        total=0,
+        reply_markup=markup,
+    )
+    session.add(broadcast)
+    await session.flush()
+    await outbox.enqueue(session, broadcast.id)
+    return broadcast.id
+
+
+def on_event_held(event: Event) -> None:
+    """Hook for the plan of events (#12 part 1): a held event linked to a plan item marks that
+    item done for its period. The lead wires it to the plan service at merge."""
+    if event.plan_item_id is not None:
+        logger.info("Event %s held: plan item %s", event.id, event.plan_item_id)
+
+
+async def sweep(
+    session: AsyncSession,
+    now: datetime,
+    remind_minutes: int,
+    tz: Any,
+    feedback_markup: Callable[[int], Markup],
+) -> list[int]:
+    """Due reminders (the day before, `remind_minutes` before), feedback questions after the
+    end, and held events; returns the broadcasts queued."""
+    soon = timedelta(minutes=remind_minutes)
+    queued: list[int] = []
+    registered = [EventRegistration.status == RegistrationStatus.REGISTERED]
+    active = await session.scalars(
+        select(Event).where(
+            Event.status == EventStatus.ANNOUNCED,
+            Event.starts_at <= now + DAY,
+            or_(Event.held_at.is_(None), Event.ends_at > now - DAY),
+        )
+    )
+    for event in list(active):
+        text_args = {
+            "title": escape(event.title),
+            "when": when_text(event, tz),
+            "place": escape(event.place),
+        }
+        if now < event.starts_at - soon:
+            made = await _notify(
+                session,
+                event,
+                EventRegistration.day_reminder_at,
+                registered,
+                texts.REMIND_DAY.format(**text_args),
+                None,
+                now,
+            )
+        elif now < event.starts_at:
+            made = await _notify(
+                session,
+                event,
+                EventRegistration.soon_reminder_at,
+                registered,
+                texts.REMIND_SOON.format(minutes=remind_minutes, **text_args),
+                None,
+                now,
+            )
+        elif now >= event.ends_at:
+            made = await _notify(
+                session,
+                event,
+                EventRegistration.feedback_asked_at,
+                [EventRegistration.attended.is_(True)],
+                texts.FEEDBACK_ASK.format(**text_args),
+                feedback_markup(event.id),
+                now,
+            )
+            held = await session.execute(
+                update(Event)
+                .where(Event.id == event.id, Event.held_at.is_(None))
+                .values(held_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+            if _rowcount(held):
+                on_event_held(event)
+        else:
+            made = None
+        if made is not None:
+            queued.append(made)
+    await session.commit()
+    return queued

@@ -1,0 +1,403 @@
+"""End to end: seminars and trainings (/events) through the fake Bot API and the migrated DB:
+creating in the chat, the announcement broadcast, registration with a waiting list and the
+.ics confirmation, reminders across a restart, check-in, attendance, feedback, the card and
+the participants' spreadsheet, forged callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import icalendar
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot.scheduler import events_sweep
+from fakeapi import FakeTelegram, FakeUser
+from fakeapi.server import UploadedFile
+from handlers.callbacks import EvAction, EvCB
+from models import (
+    Event,
+    EventAudience,
+    EventKind,
+    EventRegistration,
+    EventStatus,
+    RegistrationStatus,
+)
+from models.clock import FakeClock
+from services import events
+from services.people import Roles
+from tests.conftest import RunningBot
+from tests.helpers import add_member, button_texts, eventually, grant, person_of, screen
+from tests.test_cli import run_cli
+from texts import events as texts
+
+pytestmark = pytest.mark.usefixtures("directory")
+
+BELOVSKY_SCHOOL = "46-01-001"
+KURSK_SCHOOL = "46-29-004"
+OFFICERS = [300001, 300002, 300003]
+# 15.10.2026 10:00 in Moscow
+START = datetime(2026, 10, 15, 7, 0, tzinfo=UTC)
+
+
+def documents(fake: FakeTelegram, chat_id: int) -> list[UploadedFile]:
+    return [call.params["document"] for call in fake.calls_of("sendDocument", chat_id=chat_id)]
+
+
+def captions(fake: FakeTelegram, chat_id: int) -> list[str]:
+    return [
+        str(call.params.get("caption", ""))
+        for call in fake.calls_of("sendDocument", chat_id=chat_id)
+    ]
+
+
+def texts_of(fake: FakeTelegram, chat_id: int) -> list[str]:
+    return [m.text or "" for m in fake.messages(chat_id)]
+
+
+@pytest.fixture
+async def officers(running_bot: RunningBot) -> list[int]:
+    for telegram_id, code in zip(
+        OFFICERS, [BELOVSKY_SCHOOL, KURSK_SCHOOL, KURSK_SCHOOL], strict=True
+    ):
+        await add_member(running_bot.sessions, telegram_id, code, topics=set())
+        await grant(running_bot.sessions, telegram_id, "officer", code)
+    await add_member(running_bot.sessions, 300009, KURSK_SCHOOL)  # a member, not an officer
+    return OFFICERS
+
+
+async def test_admin_creates_announces_and_officers_register_with_a_waiting_list(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, officers: list[int]
+) -> None:
+    await fake.send_message(admin, "/newevent")
+    assert "Напишите название" in screen(fake, admin.id).text
+    assert texts.BACK not in button_texts(screen(fake, admin.id))
+    await fake.send_message(admin, "Ох")  # too short
+    assert screen(fake, admin.id).text == texts.BAD_TITLE
+    await fake.send_message(admin, "Информационная работа в профсоюзе")
+    await fake.send_message(admin, "Как вести страницу первичной организации")
+    assert texts.ASK_KIND in screen(fake, admin.id).text
+    await fake.click(admin, texts.BACK)  # a way back: the description again
+    assert screen(fake, admin.id).text == texts.ASK_DESCRIPTION
+    await fake.send_message(admin, "Как вести страницу первичной организации")
+    await fake.click(admin, "Семинар")
+    await fake.send_message(admin, "завтра утром")
+    assert "Не понимаю дату" in screen(fake, admin.id).text
+    await fake.send_message(admin, "01.01.2020 10:00")
+    assert screen(fake, admin.id).text == texts.PAST_TIME
+    await fake.send_message(admin, "15.10.2026 10:00")
+    await fake.send_message(admin, "09:00")
+    assert "Окончание должно быть позже начала (15.10.2026 10:00)" in screen(fake, admin.id).text
+    await fake.send_message(admin, "12:00")
+    await fake.send_message(admin, "Курск, ул. Ленина, 2, актовый зал")
+    await fake.click(admin, "Ответственные за информработу")
+    await fake.send_message(admin, "ноль")
+    assert screen(fake, admin.id).text == texts.BAD_CAPACITY
+    await fake.send_message(admin, "2")
+    confirm = screen(fake, admin.id)
+    assert "Проверьте мероприятие" in confirm.text
+    assert "15.10.2026 10:00–12:00" in confirm.text
+    assert {texts.ANNOUNCE, texts.BACK, texts.CANCEL} <= set(button_texts(confirm))
+    await fake.click(admin, texts.ANNOUNCE)
+    assert "объявлено" in screen(fake, admin.id).text
+    running_bot.wake_worker()
+
+    async with running_bot.sessions() as session:
+        event = await session.scalar(select(Event))
+        assert event is not None
+        assert (event.kind, event.capacity, event.starts_at) == (EventKind.SEMINAR, 2, START)
+        assert event.ends_at == START + timedelta(hours=2)
+        assert event.territory_id is None and event.plan_item_id is None
+    for officer in officers:
+        await eventually(
+            lambda o=officer: any("Информационная работа" in t for t in texts_of(fake, o))
+        )
+        assert texts.JOIN in button_texts(screen(fake, officer))
+    assert not fake.messages(300009)  # not an officer
+    card = await eventually(lambda: any("завершена" in t for t in texts_of(fake, admin.id)))
+    assert card
+
+    first, second, third = (FakeUser(id=i, first_name=f"М{i}") for i in officers)
+    await fake.click(first, texts.JOIN)
+    await fake.click(first, texts.JOIN)  # a second tap on the announcement: nothing doubled
+    await fake.click(second, texts.JOIN)
+    await fake.click(third, texts.JOIN)
+    ics_file = documents(fake, first.id)[-1]
+    calendar = icalendar.Calendar.from_ical(ics_file.content)
+    (entry,) = calendar.walk("VEVENT")
+    assert entry.decoded("dtstart") == START
+    assert str(entry.get("summary")) == "Информационная работа в профсоюзе"
+    assert str(entry.get("location")) == "Курск, ул. Ленина, 2, актовый зал"
+    assert len(documents(fake, first.id)) == 1
+    assert "листе ожидания" in screen(fake, third.id).text
+    assert not documents(fake, third.id)
+
+    await fake.click(first, texts.LEAVE)
+    assert "отменена" in screen(fake, first.id).text
+    assert "Освободилось место" in captions(fake, third.id)[-1]
+    async with running_bot.sessions() as session:
+        rows = dict(
+            (
+                await session.execute(
+                    select(EventRegistration.person_id, EventRegistration.status)
+                )
+            ).all()
+        )
+        event = await session.scalar(select(Event).execution_options(populate_existing=True))
+        assert event is not None and event.registered == 2
+    statuses = sorted(rows.values())
+    assert statuses == sorted(
+        [
+            RegistrationStatus.CANCELLED,
+            RegistrationStatus.REGISTERED,
+            RegistrationStatus.REGISTERED,
+        ]
+    )
+
+    await fake.send_message(admin, "/events")
+    await fake.click(admin, "⚙ Информационная работа в профсоюзе")
+    card_text = screen(fake, admin.id).text
+    assert "Записано: 2" in card_text and "В листе ожидания: 0" in card_text
+
+
+async def _event(
+    running_bot: RunningBot, capacity: int | None = None, territory: str | None = None
+) -> int:
+    """An announced event for officers (the chat flow is tested above)."""
+    from services import orgs
+
+    async with running_bot.sessions() as session:
+        roles = Roles(regional_admin=True)
+        if territory:
+            org = await orgs.get_by_code(session, territory)
+            assert org is not None
+            roles = Roles(territories=frozenset({org.id}))
+        draft = events.EventDraft(
+            title="Вебинар по АИС",
+            description="",
+            kind=EventKind.WEBINAR,
+            starts_at=START,
+            ends_at=START + timedelta(hours=1),
+            place="https://meet.example.org/ais",
+            audience=EventAudience.OFFICERS,
+            topic_id=None,
+            capacity=capacity,
+        )
+        event = await events.create(session, draft, 900001, roles)
+        return event.id
+
+
+async def test_reminders_once_checkin_attendance_feedback_card_and_xlsx(
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    admin: FakeUser,
+    officers: list[int],
+    clock: FakeClock,
+) -> None:
+    event_id = await _event(running_bot)
+    join = EvCB(action=EvAction.JOIN, event=event_id).pack()
+    first, second, third = (FakeUser(id=i, first_name=f"М{i}") for i in officers)
+    await fake.send_message(first, "/events")
+    assert "Вебинар по АИС" in screen(fake, first.id).text
+    for user in (first, second, third):
+        await fake.send_callback(user, join)
+    await fake.click(third, texts.LEAVE)  # not registered any more: no reminders
+
+    app = running_bot.app
+    assert app is not None
+    clock.set(START - timedelta(hours=20))
+    await events_sweep(running_bot.sessions, running_bot.settings, app.worker)
+    for user in (first, second):
+        await eventually(
+            lambda u=user: any(t.startswith("⏰ Завтра") for t in texts_of(fake, u.id))
+        )
+    await running_bot.restart()
+    app = running_bot.app
+    assert app is not None
+    assert await events_sweep(running_bot.sessions, running_bot.settings, app.worker) == []
+    clock.set(START - timedelta(minutes=59))
+    await events_sweep(running_bot.sessions, running_bot.settings, app.worker)
+    for user in (first, second):
+        await eventually(
+            lambda u=user: any(
+                "Через 60 мин." in t and "meet.example.org" in t for t in texts_of(fake, u.id)
+            )
+        )
+    assert await events_sweep(running_bot.sessions, running_bot.settings, app.worker) == []
+    for user in (first, second):
+        assert sum(t.startswith("⏰") for t in texts_of(fake, user.id)) == 2
+    assert not any(t.startswith("⏰") for t in texts_of(fake, third.id))
+
+    clock.set(START + timedelta(minutes=10))
+    async with running_bot.sessions() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None
+        code = event.checkin_code
+    await fake.send_message(first, code)
+    assert "Отметили" in screen(fake, first.id).text
+    await fake.send_message(third, code)  # not registered: the code means nothing to them
+    assert "Отметили" not in (screen(fake, third.id).text or "")
+
+    # The organiser marks the second participant from the list.
+    await fake.send_callback(admin, EvCB(action=EvAction.CARD, event=event_id).pack())
+    await fake.click(admin, texts.ATTENDANCE)
+    second_person = await person_of(running_bot.sessions, second.id)
+    assert second_person is not None
+    buttons = button_texts(screen(fake, admin.id))
+    assert "✅ М300001" in buttons and "▫️ М300002" in buttons
+    await fake.click(admin, "▫️ М300002")
+    assert "✅ М300002" in button_texts(screen(fake, admin.id))
+    await fake.click(admin, "✅ М300002")  # and back, and again
+    await fake.click(admin, "▫️ М300002")
+
+    clock.set(START + timedelta(hours=2))
+    await events_sweep(running_bot.sessions, running_bot.settings, app.worker)
+    for user in (first, second):
+        await eventually(
+            lambda u=user: any("Оцените от 1 до 5" in t for t in texts_of(fake, u.id))
+        )
+    assert await events_sweep(running_bot.sessions, running_bot.settings, app.worker) == []
+    await fake.click(first, "4")
+    await fake.send_message(first, "Полезно, спасибо")
+    assert screen(fake, first.id).text == texts.FEEDBACK_DONE
+    await fake.click(second, "5")
+    await fake.click(second, texts.FEEDBACK_SKIP)
+    forged = EvCB(action=EvAction.RATE, event=event_id, value=1).pack()
+    await fake.send_callback(third, forged)  # did not attend
+    assert fake.calls_of("answerCallbackQuery")[-1].params.get("text") == texts.FEEDBACK_CLOSED
+
+    await fake.send_callback(admin, EvCB(action=EvAction.CARD, event=event_id).pack())
+    card = screen(fake, admin.id).text
+    assert "Записано: 2" in card and "Пришли: 2" in card and "Средняя оценка: 4.5 (2)" in card
+    await fake.click(admin, texts.XLSX)
+    workbook = load_workbook(io.BytesIO(documents(fake, admin.id)[-1].content), read_only=True)
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Имя", "Telegram", "Организация")
+    assert len(rows) == 3
+    assert {row[0] for row in rows[1:]} == {"М300001", "М300002"}
+    assert all(row[2] for row in rows[1:])  # their organisations
+    assert {row[5] for row in rows[1:]} == {4, 5}
+    async with running_bot.sessions() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None and event.held_at is not None
+
+
+async def test_forged_callbacks_are_refused_with_nothing_changed(
+    fake: FakeTelegram, running_bot: RunningBot, officers: list[int], clock: FakeClock
+) -> None:
+    belovo_event = await _event(running_bot, territory="46-01")
+    kursk_officer = FakeUser(id=officers[1], first_name="О")
+    await fake.send_message(kursk_officer, "/events")
+    assert "Вебинар по АИС" not in screen(fake, kursk_officer.id).text
+    await fake.send_callback(kursk_officer, EvCB(action=EvAction.JOIN, event=belovo_event).pack())
+    assert fake.calls_of("answerCallbackQuery")[-1].params.get("text") == texts.OUTSIDE
+    # Marking attendance, the card, the spreadsheet: not without the role.
+    for action in (EvAction.MARK, EvAction.CARD, EvAction.XLSX):
+        data = EvCB(action=action, event=belovo_event, value=1).pack()
+        await fake.send_callback(kursk_officer, data)
+        assert fake.calls_of("answerCallbackQuery")[-1].params.get("text") == texts.NOT_YOURS
+    # A territorial admin of Kursk: another territory's event.
+    await grant(running_bot.sessions, officers[2], "territorial_admin", "46-29")
+    kursk_admin = FakeUser(id=officers[2], first_name="А")
+    await fake.send_callback(kursk_admin, EvCB(action=EvAction.CARD, event=belovo_event).pack())
+    assert fake.calls_of("answerCallbackQuery")[-1].params.get("text") == texts.NOT_YOURS
+
+    # A member who is no officer: the officers' event is not listed nor open to them.
+    regional = await _event(running_bot)
+    member = FakeUser(id=300009, first_name="М300009")
+    await fake.send_message(member, "/events")
+    assert "Вебинар по АИС" not in screen(fake, member.id).text
+    await fake.send_callback(member, EvCB(action=EvAction.JOIN, event=regional).pack())
+    assert fake.calls_of("answerCallbackQuery")[-1].params.get("text") == texts.OUTSIDE
+
+    cancelled = await _event(running_bot)
+    async with running_bot.sessions() as session:
+        event = await session.get(Event, cancelled)
+        assert event is not None
+        event.status = EventStatus.CANCELLED
+        await session.commit()
+    past = await _event(running_bot)
+    await fake.send_callback(kursk_officer, EvCB(action=EvAction.JOIN, event=cancelled).pack())
+    assert fake.calls_of("answerCallbackQuery")[-1].params.get("text") == texts.CLOSED
+    clock.set(START + timedelta(minutes=1))
+    await fake.send_callback(kursk_officer, EvCB(action=EvAction.JOIN, event=past).pack())
+    assert fake.calls_of("answerCallbackQuery")[-1].params.get("text") == texts.CLOSED
+    await fake.send_callback(kursk_officer, "ev:j:notanumber:0")
+    async with running_bot.sessions() as session:
+        assert list(await session.scalars(select(EventRegistration))) == []
+        counts = list(await session.scalars(select(Event.registered)))
+        assert counts == [0, 0, 0, 0]
+
+
+async def test_reports_in_the_chat_the_command_line_and_the_presidium_section(
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    admin: FakeUser,
+    officers: list[int],
+    clock: FakeClock,
+    migrated_url: str,
+    tmp_path: Path,
+) -> None:
+    event_id = await _event(running_bot)
+    join = EvCB(action=EvAction.JOIN, event=event_id).pack()
+    users = [FakeUser(id=i, first_name=f"М{i}") for i in officers]
+    for user in users:
+        await fake.send_callback(user, join)
+    clock.set(START + timedelta(minutes=5))
+    async with running_bot.sessions() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None
+        for telegram_id in officers[:2]:  # the Belovo one and one of Kursk came
+            person = await person_of(running_bot.sessions, telegram_id)
+            assert person is not None
+            assert await events.toggle_attended(session, event, person.id) is True
+    clock.set(START + timedelta(hours=3))
+    app = running_bot.app
+    assert app is not None
+    await events_sweep(running_bot.sessions, running_bot.settings, app.worker)
+    for user in users[:2]:
+        await eventually(lambda u=user: any("Оцените" in t for t in texts_of(fake, u.id)))
+    await fake.click(users[0], "5")
+    await fake.click(users[1], "3")
+
+    await fake.send_message(admin, "/reports")
+    await fake.click(admin, texts.REPORT_BUTTON)
+    await eventually(lambda: documents(fake, admin.id))
+    (xlsx,) = documents(fake, admin.id)
+    book = load_workbook(io.BytesIO(xlsx.content), read_only=True)
+    trained = list(book[texts.REPORT_TRAINED].iter_rows(values_only=True))
+    assert trained[0] == (texts.REPORT_TERRITORY, "2026-Q4")
+    assert ("Беловская районная организация Профсоюза", 1) in trained
+    assert ("Курская городская организация Профсоюза", 1) in trained
+    assert (texts.REPORT_TOTAL, 2) in trained
+    held = list(book[texts.REPORT_EVENTS].iter_rows(values_only=True))
+    assert held[1] == ("2026-Q4", 1, 3, 2, "67%", "4.0")
+    assert "обучено активистов — 2" in captions(fake, admin.id)[-1]
+
+    out = tmp_path / "reports"
+    result = await asyncio.to_thread(
+        run_cli, "report", "events", "--out", str(out), cwd=tmp_path, DATABASE_URL=migrated_url
+    )
+    assert result.returncode == 0, result.stderr
+    (written,) = out.iterdir()
+    assert written.name.startswith("events_") and written.suffix == ".xlsx"
+
+    from services.reports import events as events_report
+    from services.reports import presidium
+    from services.reports.data import load_report
+
+    async with running_bot.sessions() as session:
+        report = await events_report.collect(
+            session, territory_id=None, tz=running_bot.settings.tz, now=START + timedelta(hours=3)
+        )
+        dataset = await load_report(session, [], None)
+    section = presidium.events_section(report)
+    assert isinstance(section[0], presidium.Text) and texts.PDF_SECTION in section[0].lines
+    tables = [block for block in section if isinstance(block, presidium.Table)]
+    assert any(row[0] == texts.REPORT_TOTAL and row[1] == "2" for row in tables[0].rows)
+    pdf = presidium.build_pdf(dataset, [], START, section)
+    assert pdf.startswith(b"%PDF")
