@@ -383,6 +383,9 @@ async def _promote_first(session: AsyncSession, event_id: int) -> int | None:
                 )
                 .order_by(EventRegistration.queued_at, EventRegistration.id)
                 .limit(1)
+                # PostgreSQL: concurrent cancellations each take a different waiting person
+                # instead of queueing on the same row (SQLite's one writer needs no lock).
+                .with_for_update(of=EventRegistration, skip_locked=True)
             )
         ).first()
         if first is None:

@@ -399,5 +399,5 @@ async def test_reports_in_the_chat_the_command_line_and_the_presidium_section(
     assert isinstance(section[0], presidium.Text) and texts.PDF_SECTION in section[0].lines
     tables = [block for block in section if isinstance(block, presidium.Table)]
     assert any(row[0] == texts.REPORT_TOTAL and row[1] == "2" for row in tables[0].rows)
-    pdf = presidium.build_pdf(dataset, [], START, section)
+    pdf = presidium.build_pdf(dataset, [], START, extra=section)
     assert pdf.startswith(b"%PDF")

@@ -124,6 +124,7 @@ async def test_command_menus_are_registered_at_start(
         "materials",  # the library of methodological materials
         "privacy",
         *("ask", "myquestions", "faq"),  # questions to the committee
+        "events",  # seminars and trainings
         "help",
     ]
     admin_menu = scopes["chat"]

@@ -19,8 +19,8 @@ MEMBER_COMMANDS = {
     "ask": "Задать вопрос в обком",
     "myquestions": "Мои вопросы",
     "faq": "Вопросы и ответы",
-    "help": "Помощь",
     "events": "Семинары и обучение",
+    "help": "Помощь",
 }
 OFFICER_COMMANDS = {**MEMBER_COMMANDS, "anketa": "Анкета мониторинга"}
 ADMIN_COMMANDS = {
