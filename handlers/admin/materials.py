@@ -20,7 +20,7 @@ from handlers.filters import NOT_COMMAND, TYPED
 from handlers.member.materials import show_card
 from handlers.states import MaterialAdd, MaterialBrowse
 from handlers.ui import show
-from models import Material, MaterialAudience, MaterialKind
+from models import Material, MaterialAudience, MaterialCategory, MaterialKind
 from services import material_files, materials, orgs
 from services.audit import Actor
 from services.broadcasts.worker import DeliveryWorker
@@ -90,14 +90,18 @@ async def on_title(message: Message, session: AsyncSession, state: FSMContext) -
     await message.answer(t.CHOOSE_CATEGORY.format(title=escape(title)), reply_markup=markup)
 
 
+async def _chosen_category(
+    session: AsyncSession, callback_data: MatCB
+) -> MaterialCategory | None:
+    """The category a button names, None for a forged or stale one."""
+    value = callback_data.value
+    return await materials.get_category(session, int(value)) if value.isdigit() else None
+
+
 async def on_add_category(
     callback: CallbackQuery, callback_data: MatCB, session: AsyncSession, state: FSMContext
 ) -> None:
-    category = (
-        await materials.get_category(session, int(callback_data.value))
-        if callback_data.value.isdigit()
-        else None
-    )
+    category = await _chosen_category(session, callback_data)
     if category is None:
         await callback.answer(t.ADD_STALE, show_alert=True)
         return
@@ -258,11 +262,7 @@ async def on_set_category(
     material = await _managed(callback, callback_data, session, roles)
     if material is None:
         return
-    category = (
-        await materials.get_category(session, int(callback_data.value))
-        if callback_data.value.isdigit()
-        else None
-    )
+    category = await _chosen_category(session, callback_data)
     if category is None:
         await callback.answer(t.GONE, show_alert=True)
         return
