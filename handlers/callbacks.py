@@ -268,6 +268,7 @@ class EvNewStep(StrEnum):
     AUDIENCE = "a"
     TOPIC = "t"
     NO_LIMIT = "n"
+    PLAN = "p"  # value: a plan item's id, "0": none
     ANNOUNCE = "s"
     BACK = "b"
     CANCEL = "x"

@@ -80,6 +80,7 @@ class EventCreate(StatesGroup):
     audience = State()
     topic = State()
     capacity = State()
+    plan_item = State()  # regional admins, once there is a plan: the item it carries out
     confirm = State()
 
 

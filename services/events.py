@@ -34,6 +34,7 @@ from models import (
     Organization,
     OrgLevel,
     Person,
+    PlanPeriod,
     RegistrationStatus,
     Role,
     RoleKind,
@@ -43,6 +44,7 @@ from models import (
 from services import audit
 from services.broadcasts import outbox
 from services.people import Roles
+from services.plan.due import OPEN_KEY
 from services.spreadsheet import openpyxl_row
 from texts import events as texts
 
@@ -677,11 +679,45 @@ async def _notify(
     return broadcast.id
 
 
-def on_event_held(event: Event) -> None:
-    """Hook for the plan of events (#12 part 1): a held event linked to a plan item marks that
-    item done for its period. The lead wires it to the plan service at merge."""
-    if event.plan_item_id is not None:
-        logger.info("Event %s held: plan item %s", event.id, event.plan_item_id)
+async def carry_out_plan_item(session: AsyncSession, event: Event, tz: Any) -> str | None:
+    """A held event linked to a plan item marks that item done for the period it carries out:
+    the first period not yet done that is due in the event's month or later, else the item's
+    open period («в течение всего времени»). Returns the period marked, None when there was
+    nothing to mark (no link, a cancelled item, every period done); committed."""
+    if event.plan_item_id is None:
+        return None
+    from services.plan import items as plan_items  # the plan does not depend on events
+
+    month = event.starts_at.astimezone(tz).strftime("%Y-%m")
+    keys = list(
+        await session.scalars(
+            select(PlanPeriod.key)
+            .where(PlanPeriod.item_id == event.plan_item_id, PlanPeriod.done_at.is_(None))
+            .order_by(PlanPeriod.key)
+        )
+    )
+    dated = [key for key in keys if key != OPEN_KEY and key >= month]
+    period = dated[0] if dated else (OPEN_KEY if OPEN_KEY in keys else None)
+    if period is None:
+        logger.info("Event %s held: plan item %s has no period left", event.id, event.plan_item_id)
+        return None
+    try:
+        await plan_items.mark_done(
+            session,
+            event.plan_item_id,
+            period,
+            by_person_id=None,
+            report_text=texts.PLAN_REPORT.format(
+                title=event.title, date=event.starts_at.astimezone(tz).strftime("%d.%m.%Y")
+            ),
+            today=utcnow().astimezone(tz).date(),
+            check_responsible=False,
+        )
+    except plan_items.MarkError as error:
+        logger.info("Event %s held: plan item %s not marked (%s)", event.id, event.plan_item_id,
+                    error.reason.value)
+        return None
+    return period
 
 
 async def sweep(
@@ -747,7 +783,7 @@ async def sweep(
             )
             await session.commit()
             if _rowcount(held):
-                on_event_held(event)
+                await carry_out_plan_item(session, event, tz)
         else:
             made = None
         if made is not None:

@@ -42,6 +42,8 @@ KURSK_SCHOOL = "46-29-004"
 OFFICERS = [300001, 300002, 300003]
 # 15.10.2026 10:00 in Moscow
 START = datetime(2026, 10, 15, 7, 0, tzinfo=UTC)
+PLAN_SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "plan_2022.csv"
+PLAN_SAMPLE_BYTES = PLAN_SAMPLE.read_bytes()
 
 
 def documents(fake: FakeTelegram, chat_id: int) -> list[UploadedFile]:
@@ -401,3 +403,59 @@ async def test_reports_in_the_chat_the_command_line_and_the_presidium_section(
     assert any(row[0] == texts.REPORT_TOTAL and row[1] == "2" for row in tables[0].rows)
     pdf = presidium.build_pdf(dataset, [], START, extra=section)
     assert pdf.startswith(b"%PDF")
+
+
+async def test_an_event_carries_out_a_plan_item_which_is_marked_done_once_held(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, clock: FakeClock
+) -> None:
+    from models import PlanItem, PlanPeriod, PlanReport
+    from services.plan import importer
+
+    async with running_bot.sessions() as session:
+        await importer.import_plan(session, PLAN_SAMPLE.name, PLAN_SAMPLE_BYTES, year=2026)
+        # An item due «в течение года»: its one period is December of the plan's year.
+        item_id, number = (
+            await session.execute(
+                select(PlanItem.id, PlanItem.number)
+                .join(PlanPeriod, PlanPeriod.item_id == PlanItem.id)
+                .where(PlanPeriod.key == "2026-12")
+                .order_by(PlanItem.number)
+                .limit(1)
+            )
+        ).one()
+
+    await fake.send_message(admin, "/newevent")
+    await fake.send_message(admin, "Семинар по информационной работе")
+    await fake.send_message(admin, "Для председателей ППО")
+    await fake.click(admin, "Семинар")
+    await fake.send_message(admin, "15.10.2026 10:00")
+    await fake.send_message(admin, "12:00")
+    await fake.send_message(admin, "Курск, Дом союзов")
+    await fake.click(admin, "Ответственные за информработу")
+    await fake.click(admin, texts.NO_LIMIT_BUTTON)
+    step = screen(fake, admin.id)
+    assert step.text == texts.ASK_PLAN_ITEM
+    assert texts.NO_PLAN_ITEM_BUTTON in button_texts(step) and texts.BACK in button_texts(step)
+    await fake.click(admin, texts.BACK)  # the way back: the capacity again
+    assert screen(fake, admin.id).text == texts.ASK_CAPACITY
+    await fake.click(admin, texts.NO_LIMIT_BUTTON)
+    label = next(b for b in button_texts(screen(fake, admin.id)) if b.startswith(f"№ {number}."))
+    await fake.click(admin, label)
+    assert texts.CONFIRM_PLAN_ITEM.format(number=number) in screen(fake, admin.id).text
+    await fake.click(admin, texts.ANNOUNCE)
+    async with running_bot.sessions() as session:
+        event = await session.scalar(select(Event))
+        assert event is not None and event.plan_item_id == item_id
+
+    app = running_bot.app
+    assert app is not None
+    clock.set(START + timedelta(hours=3))  # over: held
+    for _ in range(2):  # a second sweep marks nothing twice
+        await events_sweep(running_bot.sessions, running_bot.settings, app.worker)
+    async with running_bot.sessions() as session:
+        period = await session.scalar(
+            select(PlanPeriod).where(PlanPeriod.item_id == item_id, PlanPeriod.key == "2026-12")
+        )
+        reports = list(await session.scalars(select(PlanReport.text)))
+    assert period is not None and period.done_at is not None
+    assert reports == ["Проведено мероприятие «Семинар по информационной работе» (15.10.2026)."]

@@ -141,3 +141,13 @@ REPORT_CAPTION = (
 REPORT_LINE = "{quarter}: проведено {held}, явка {attendance}, оценка {rating}"
 PDF_SECTION = "Семинары и обучение"
 PDF_NONE = "Проведённых мероприятий пока нет."
+
+# --- the plan of events ----------------------------------------------------------------------
+# The report of execution a held event leaves on the plan item it carries out.
+PLAN_REPORT = "Проведено мероприятие «{title}» ({date})."
+ASK_PLAN_ITEM = (
+    "Какой пункт плана мероприятий выполняет это мероприятие? Когда оно пройдёт, пункт "
+    "будет отмечен выполненным. Если никакой — нажмите «Без пункта плана»."
+)
+NO_PLAN_ITEM_BUTTON = "Без пункта плана"
+CONFIRM_PLAN_ITEM = "Пункт плана: № {number}"

@@ -19,6 +19,7 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from handlers import keyboards
 from handlers.admin import broadcast_views
 from handlers.callbacks import EvAction, EvCB, EvNewCB, EvNewStep
 from handlers.filters import TYPED
@@ -30,6 +31,7 @@ from services.audit import Actor
 from services.broadcasts import compose, outbox
 from services.broadcasts.worker import DeliveryWorker
 from services.people import Roles
+from services.plan import items as plan_items
 from texts import events as texts
 
 TIME_FORMAT = "%d.%m.%Y %H:%M"
@@ -45,8 +47,16 @@ STEPS = (
     EventCreate.audience,
     EventCreate.topic,
     EventCreate.capacity,
+    EventCreate.plan_item,
     EventCreate.confirm,
 )
+# Steps a draft may not have: the topic (a topic audience only), the plan item (a regional
+# admin, once a plan is imported).
+OPTIONAL = {
+    EventCreate.topic: lambda data: data.get("audience") == EventAudience.TOPIC,
+    EventCreate.plan_item: lambda data: bool(data.get("with_plan")),
+}
+PLAN_ITEMS_SHOWN = 30
 
 
 def _b(text: str, data: EvNewCB | EvCB) -> InlineKeyboardButton:
@@ -74,6 +84,7 @@ def _draft_from(data: dict[str, Any]) -> events.EventDraft:
         audience=EventAudience(data["audience"]),
         topic_id=data.get("topic_id"),
         capacity=data.get("capacity"),
+        plan_item_id=data.get("plan_item_id"),
     )
 
 
@@ -120,6 +131,18 @@ async def _screen(
     if step == EventCreate.capacity:
         rows = [[_b(texts.NO_LIMIT_BUTTON, EvNewCB(step=EvNewStep.NO_LIMIT))]]
         return texts.ASK_CAPACITY, InlineKeyboardMarkup(inline_keyboard=[*rows, _nav()])
+    if step == EventCreate.plan_item:
+        rows = [
+            [
+                _b(
+                    keyboards.short(f"№ {item.number}. {item.text}"),
+                    EvNewCB(step=EvNewStep.PLAN, value=str(item.id)),
+                )
+            ]
+            for item in (await _plan_items(session, data))[:PLAN_ITEMS_SHOWN]
+        ]
+        rows.append([_b(texts.NO_PLAN_ITEM_BUTTON, EvNewCB(step=EvNewStep.PLAN, value="0"))])
+        return texts.ASK_PLAN_ITEM, InlineKeyboardMarkup(inline_keyboard=[*rows, _nav()])
     draft = _draft_from(data)
     audience = texts.AUDIENCE_TITLES[draft.audience]
     if draft.topic_id is not None:
@@ -137,6 +160,8 @@ async def _screen(
     text = texts.CONFIRM.format(
         card=events.announcement_text(preview, settings.tz), audience=audience
     )
+    if data.get("plan_item_number"):
+        text += "\n" + texts.CONFIRM_PLAN_ITEM.format(number=data["plan_item_number"])
     rows = [[_b(texts.ANNOUNCE, EvNewCB(step=EvNewStep.ANNOUNCE))]]
     return text, InlineKeyboardMarkup(inline_keyboard=[*rows, _nav()])
 
@@ -159,22 +184,32 @@ async def _go(
 
 def _next(step: Any, data: dict[str, Any]) -> Any:
     following = STEPS[STEPS.index(step) + 1]
-    if following == EventCreate.topic and data.get("audience") != EventAudience.TOPIC:
-        following = EventCreate.capacity
+    while following in OPTIONAL and not OPTIONAL[following](data):
+        following = STEPS[STEPS.index(following) + 1]
     return following
 
 
 def _previous(step: Any, data: dict[str, Any]) -> Any:
     before = STEPS[max(STEPS.index(step) - 1, 0)]
-    if before == EventCreate.topic and data.get("audience") != EventAudience.TOPIC:
-        before = EventCreate.audience
+    while before in OPTIONAL and not OPTIONAL[before](data):
+        before = STEPS[STEPS.index(before) - 1]
     return before
+
+
+async def _plan_items(session: AsyncSession, data: dict[str, Any]) -> list[plan_items.PickItem]:
+    """The items an event may carry out: the plan of the event's year, else every plan's."""
+    year = datetime.fromisoformat(data["starts_at"]).year if data.get("starts_at") else None
+    return await plan_items.items_for_picking(session, year) or (
+        await plan_items.items_for_picking(session)
+    )
 
 
 async def cmd_newevent(
     message: Message, state: FSMContext, settings: Settings, session: AsyncSession, roles: Roles
 ) -> None:
     await state.clear()
+    if roles.regional_admin and await plan_items.items_for_picking(session):
+        await state.update_data(with_plan=True)
     await _go(message, EventCreate.title, state, settings, session, roles)
 
 
@@ -286,6 +321,7 @@ async def on_wizard_button(
         EvNewStep.AUDIENCE: EventCreate.audience,
         EvNewStep.TOPIC: EventCreate.topic,
         EvNewStep.NO_LIMIT: EventCreate.capacity,
+        EvNewStep.PLAN: EventCreate.plan_item,
         EvNewStep.ANNOUNCE: EventCreate.confirm,
     }
     if expected[action] != step:
@@ -304,6 +340,14 @@ async def on_wizard_button(
             value = {"topic_id": int(callback_data.value)}
         elif action is EvNewStep.NO_LIMIT:
             value = {"capacity": None}
+        elif action is EvNewStep.PLAN:
+            value = {"plan_item_id": None, "plan_item_number": None}
+            if callback_data.value != "0":
+                offered = {str(item.id): item for item in await _plan_items(session, data)}
+                item = offered.get(callback_data.value)
+                if item is None:
+                    raise ValueError(callback_data.value)
+                value = {"plan_item_id": item.id, "plan_item_number": item.number}
         else:
             value = {}
     except ValueError:
