@@ -24,6 +24,7 @@ from services.plan.reminders import PlanSchedule
 logger = logging.getLogger(__name__)
 
 MONITORING_SWEEP_JOB = "monitoring-sweep"
+QUESTIONS_SWEEP_JOB = "questions-sweep"
 PLAN_SWEEP_JOB = "plan-sweep"
 EVENTS_SWEEP_JOB = "events-sweep"
 SWEEP_INTERVAL_SECONDS = 60
@@ -125,9 +126,6 @@ class GuardedScheduler(AsyncIOScheduler):
                 await keeper.release()
             except Exception:  # it expires on its own
                 logger.warning("Lease %r not released", keeper.name, exc_info=True)
-
-
-QUESTIONS_SWEEP_JOB = "questions-sweep"
 
 
 async def questions_sweep(
