@@ -217,7 +217,8 @@ class Application:
 
     async def run_webhook(self, *, handle_signals: bool = True) -> None:
         """Serve Telegram's webhook (and the probes) until stopped; setWebhook at start-up,
-        after the worker, the start-up sweep and the scheduler have started."""
+        after the worker, the start-up sweep and the scheduler have started and the socket
+        listens."""
         settle_heap()
         settings = self.settings
         web_app = self._with_probes(web.Application())
@@ -229,16 +230,6 @@ class Application:
         ).register(web_app, path=settings.webhook_path)
         setup_application(web_app, self.dispatcher, bot=self.bot)
 
-        async def set_webhook(_app: web.Application) -> None:
-            await self.bot.set_webhook(
-                url=settings.webhook_url,
-                secret_token=settings.webhook_secret.get_secret_value(),
-                allowed_updates=self.dispatcher.resolve_used_update_types(),
-            )
-            where = f"{settings.webhook_host}:{settings.webhook_port}"
-            logger.info("Webhook set; serving on %s", where)
-
-        web_app.on_startup.append(set_webhook)
         self._stopped = asyncio.Event()
         if handle_signals:
             loop = asyncio.get_running_loop()
@@ -246,6 +237,15 @@ class Application:
                 loop.add_signal_handler(signal, self._stopped.set)
         runner = await self._serve(web_app, settings.webhook_host, settings.webhook_port)
         try:
+            # Only once the socket listens: an update Telegram posts right after setWebhook
+            # must find the server (aiohttp's on_startup runs before the site binds).
+            await self.bot.set_webhook(
+                url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+            )
+            where = f"{settings.webhook_host}:{settings.webhook_port}"
+            logger.info("Webhook set; serving on %s", where)
             await self._stopped.wait()
         finally:
             await runner.cleanup()  # the dispatcher's shutdown: scheduler and worker stop

@@ -51,6 +51,9 @@ async def webhook_bot(settings: Settings, fake: FakeTelegram) -> AsyncIterator[W
     app = Application.build(configured)
     task = asyncio.create_task(app.run(handle_signals=False))
     await eventually(lambda: fake.calls_of("setWebhook"))
+    # setWebhook comes only once the socket listens: Telegram posts right after it.
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/healthz") as response:
+        assert response.status == 200
     yield WebhookBot(app, base)
     await app.stop()
     await asyncio.wait_for(task, timeout=10)
