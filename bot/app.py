@@ -64,10 +64,14 @@ def create_bot(settings: Settings) -> Bot:
     )
 
 
+def create_redis(settings: Settings) -> Redis | None:
+    """The one Redis client of the process (FSM, flood guard, the shared rate limit)."""
+    return Redis.from_url(settings.redis_url) if settings.redis_url else None
+
+
 def create_dispatcher(
-    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession], redis: Redis | None
 ) -> Dispatcher:
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     # With Redis every replica sees one conversation state; without it, our own table (and
     # this process's cache of it, exact while it is the only process of the bot).
     storage: BaseStorage = (
@@ -149,8 +153,11 @@ class Application:
         engine = create_engine(settings.database_url, pool_size=settings.update_concurrency)
         session_factory = create_session_factory(engine)
         bot = create_bot(settings)
-        dispatcher = create_dispatcher(settings, session_factory)
-        worker = DeliveryWorker.from_settings(bot, session_factory, settings, render_progress)
+        redis = create_redis(settings)
+        dispatcher = create_dispatcher(settings, session_factory, redis)
+        worker = DeliveryWorker.from_settings(
+            bot, session_factory, settings, render_progress, redis, REDIS_PREFIX
+        )
         scheduler, sweep_at_startup = create_scheduler(settings, session_factory, worker, bot)
         metrics = Metrics(worker, session_factory)
         metrics.watch_leases(scheduler.kept)

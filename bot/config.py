@@ -120,6 +120,10 @@ class Settings(DatabaseSettings):
     # Sends in flight at once, so that network latency does not cap the rate; also the most
     # a crash can duplicate.
     broadcast_concurrency: int = Field(default=16, ge=1, le=200)
+    # Delivery worker processes of this replica over the shared outbox (this one and N − 1
+    # `python -m bot deliver` children): what lifts paid broadcasts to Telegram's 1000/s.
+    # Their sum stays under the rate: one limit shared through Redis, else split evenly.
+    broadcast_workers: int = Field(default=1, ge=1, le=16)
     # Paid broadcasts (allow_paid_broadcast, costs Stars) lift the limit to up to 1000/s.
     paid_broadcast: bool = False
     paid_broadcast_rate: float = Field(default=1000.0, gt=0)

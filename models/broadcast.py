@@ -135,5 +135,9 @@ class Delivery(Base):
     # Ids of the delivered message(s) in the member's chat: what a recall deletes.
     message_ids: Mapped[list[int] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(String(200))
+    # Which delivery worker is sending this PENDING row, and until when its claim holds: the
+    # row goes back to the pool when the worker dies (its claim runs out) or stops (released).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

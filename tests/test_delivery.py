@@ -708,48 +708,72 @@ async def test_after_a_crash_nobody_is_lost_and_repeats_stay_within_concurrency(
     session_factory: Sessions,
     workers: WorkerFactory,
     crowd: int,
+    clock: FakeClock,
 ) -> None:
     chats, broadcast_id = CROWD, crowd
     fake.set_latency(0.02, 0.05)
-    first = workers(rate=200.0, concurrency=4)
+    first = workers(rate=200.0, concurrency=4, batch_size=8)  # claims 8 rows at a time
     await first.start()
     await eventually(lambda: fake.stats.sent >= 20)
 
     # kill -9: every task dies where it stands; nothing more is written.
-    doomed = [first._loop_task, first._writer._task, *first._in_flight]
+    doomed = [first._loop_task, first._writer._task, first._renewer, *first._in_flight]
     for task in doomed:
         assert task is not None
         task.cancel()
     await asyncio.gather(*doomed, return_exceptions=True)  # type: ignore[arg-type]
     first._loop_task = None
-    await first._leadership.release()  # what the operating system does for a dead process
+    await first._coordinator.release()  # what the operating system does for a dead process
+    claimed = [row for row in await deliveries(session_factory, broadcast_id) if row.claimed_by]
+    assert claimed and {row.claimed_by for row in claimed} == {first.name}
+    await asyncio.sleep(0.1)  # the requests already on the wire reach the fake
+    at_kill = {row.chat_id: len(copies_in(fake, row.chat_id)) for row in claimed}
     fake.set_latency(0)
-    await run_until_done(workers(concurrency=4), session_factory, broadcast_id)
+
+    # Its claims hold for their term: another worker leaves those rows alone until then.
+    second = workers(concurrency=4, claim_seconds=30.0)
+    await second.start()
+    await eventually(lambda: second.stats.sent >= 1)
+    await eventually(lambda: fake.stats.sent >= len(chats) - len(claimed))
+    await asyncio.sleep(0.3)
+    assert (await broadcast_row(session_factory, broadcast_id)).status is BroadcastStatus.SENDING
+    assert {row.chat_id: len(copies_in(fake, row.chat_id)) for row in claimed} == at_kill
+    clock.advance(timedelta(seconds=31))  # the dead worker's claims run out
+    await until_done(session_factory, broadcast_id)
     got = [len(copies_in(fake, chat)) for chat in chats]
     assert min(got) == 1
     assert sum(n - 1 for n in got) <= 4
+    assert not [row for row in await deliveries(session_factory, broadcast_id) if row.claimed_by]
 
 
-async def test_a_second_worker_waits_while_the_first_delivers(
+async def test_two_workers_drain_one_outbox_each_row_once(
     fake: FakeTelegram,
     session_factory: Sessions,
     workers: WorkerFactory,
     crowd: int,
 ) -> None:
-    # Two bot processes on one database (or replicas on PostgreSQL): one delivers at a time.
+    # Two bot processes on one database (or replicas on PostgreSQL): both deliver, each row
+    # claimed by one of them; one coordinates.
     chats, broadcast_id = CROWD, crowd
-    first, second = workers(rate=40.0), workers(rate=40.0)
+    fake.set_latency(0.01, 0.02)
+    first, second = workers(rate=40.0, batch_size=10), workers(rate=40.0, batch_size=10)
     await first.start()
     await eventually(lambda: fake.stats.sent >= 5)
     await second.start()
-    await eventually(lambda: fake.stats.sent >= 15)
-    assert second.stats.sent == 0
+    await eventually(lambda: second.stats.sent >= 3)
+    assert first._coordinator.held and not second._coordinator.held
 
-    await first.stop()  # the deploy's old process goes away: the other one takes over
+    await first.stop()  # the deploy's old process goes away: the other one goes on alone
+    assert not [
+        row
+        for row in await deliveries(session_factory, broadcast_id)
+        if row.claimed_by == first.name
+    ]  # it handed back what it had claimed and not sent
     await until_done(session_factory, broadcast_id)
 
     assert [len(copies_in(fake, chat)) for chat in chats] == [1] * 40
-    assert first.stats.sent + second.stats.sent == 40 and second.stats.sent > 0
+    assert first.stats.sent + second.stats.sent == 40 and second.stats.sent > 3
+    await eventually(lambda: second._coordinator.held)  # and coordinates from now on
 
 
 async def test_recall_deletes_recent_copies(

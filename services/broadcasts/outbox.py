@@ -13,7 +13,9 @@ Statuses, and who moves them:
   `stats` shows them as not delivered. `recall_status`: None → RECALLING (`request_recall`)
   → RECALLED (worker).
 - delivery: PENDING → SENT | BLOCKED | FAILED (worker, only after Telegram answered);
-  SENT → RECALLED (worker, after deleting the message).
+  SENT → RECALLED (worker, after deleting the message). A PENDING row is claimed by one
+  worker at a time (`claimed_by`, `claimed_until`): the claim is cleared with the outcome,
+  released at a pause or stop, and simply runs out when its worker died.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ TEXT_LIMIT = 4096
 # Telegram lets a bot delete its messages in private chats for 48 hours only.
 RECALL_WINDOW = timedelta(hours=48)
 _NOT_YET_ENQUEUED = (BroadcastStatus.DRAFT, BroadcastStatus.SCHEDULED)
+# Ids per UPDATE when claims are renewed or released (well under any bind-parameter limit).
+CLAIM_CHUNK = 500
 _CANCELLABLE = (BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING, BroadcastStatus.PAUSED)
 
 
@@ -478,22 +482,77 @@ async def _broadcast_ids(session: AsyncSession, condition: Any) -> list[int]:
 
 
 async def claim_pending(
-    session: AsyncSession, broadcast_id: int, *, after_id: int, now: datetime, limit: int
+    session: AsyncSession,
+    broadcast_id: int,
+    *,
+    worker: str,
+    after_id: int,
+    now: datetime,
+    until: datetime,
+    limit: int,
 ) -> list[PendingRow]:
-    """The next due PENDING rows after `after_id`, in id order (the (broadcast, status, id)
-    index serves it, so a batch costs the same at row 10 and at row 100 000)."""
-    rows = await session.execute(
-        select(Delivery.id, Delivery.person_id, Delivery.chat_id, Delivery.attempts)
-        .where(
-            Delivery.broadcast_id == broadcast_id,
-            Delivery.status == DeliveryStatus.PENDING,
-            Delivery.id > after_id,
-            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-        )
-        .order_by(Delivery.id)
-        .limit(limit)
+    """Claim the next due PENDING rows after `after_id` for `worker` until `until`, in id
+    order, and commit the claim: several workers drain one outbox and never take one row
+    twice. A row is free when nobody claims it, its claim ran out (a dead worker's), or it is
+    this worker's own. PostgreSQL skips the rows another worker is claiming right now
+    (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time anyway. The
+    (broadcast, status, id) index serves it, so a batch costs the same at row 10 and at row
+    100 000."""
+    free = select(Delivery.id).where(
+        Delivery.broadcast_id == broadcast_id,
+        Delivery.status == DeliveryStatus.PENDING,
+        Delivery.id > after_id,
+        or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+        or_(
+            Delivery.claimed_until.is_(None),
+            Delivery.claimed_until <= now,
+            Delivery.claimed_by == worker,
+        ),
     )
-    return [PendingRow(*row) for row in rows]
+    claimed = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(
+                free.order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)
+            )
+        )
+        .values(claimed_by=worker, claimed_until=until)
+        .returning(Delivery.id, Delivery.person_id, Delivery.chat_id, Delivery.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    rows = sorted(PendingRow(*row) for row in claimed)
+    await session.commit()
+    return rows
+
+
+async def renew_claims(
+    session: AsyncSession, worker: str, delivery_ids: Iterable[int], until: datetime
+) -> None:
+    """Extend `worker`'s claims on rows it still has to send (a long 429 pause, a slow rate)."""
+    await _set_claims(session, worker, delivery_ids, claimed_until=until)
+
+
+async def release_claims(session: AsyncSession, worker: str, delivery_ids: Iterable[int]) -> None:
+    """Hand rows back to the pool unsent (a pause, a cancel, a graceful stop)."""
+    await _set_claims(session, worker, delivery_ids, claimed_by=None, claimed_until=None)
+
+
+async def _set_claims(
+    session: AsyncSession, worker: str, delivery_ids: Iterable[int], **values: Any
+) -> None:
+    ids = sorted(delivery_ids)
+    for start in range(0, len(ids), CLAIM_CHUNK):
+        await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(ids[start : start + CLAIM_CHUNK]),
+                Delivery.claimed_by == worker,
+                Delivery.status == DeliveryStatus.PENDING,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    await session.commit()
 
 
 def _sent_rows(broadcast_id: int, *, since: datetime) -> tuple[Any, ...]:
@@ -528,6 +587,9 @@ _OUTCOME_UPDATE = (
         error=bindparam("o_error"),
         next_attempt_at=bindparam("o_next_attempt_at"),
         sent_at=bindparam("o_sent_at"),
+        # Whatever the outcome, the row is no longer this worker's: a retry is anyone's.
+        claimed_by=None,
+        claimed_until=None,
     )
 )
 

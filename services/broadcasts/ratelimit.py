@@ -16,17 +16,111 @@ limit; see README "Benchmarks".
 
 `pause_for()` is the global stop after a 429: every waiting and future acquirer sleeps until
 it ends; slots reserved before the pause are void and taken again after it.
+
+Several workers (processes, replicas) share one limit through a `Timeline`: the one of this
+process (`LocalTimeline`), or `RedisTimeline`, where the next free slot and the pause live in
+Redis and are moved by one atomic script on Redis's own clock, so the sum of all workers is
+spaced exactly as one worker would be. The one-per-second-per-chat rule stays in each
+process: a chat's deliveries are claimed by one worker at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from redis.asyncio import Redis
 
 HEADROOM = 0.955
 PER_CHAT_INTERVAL = 1.0
+MICRO = 1_000_000
+
+logger = logging.getLogger(__name__)
+
+
+class Timeline(Protocol):
+    """The slots of one global limit. Times are opaque numbers on the timeline's own clock."""
+
+    async def reserve(self, interval: float) -> tuple[float, float]:
+        """Take the next free slot (none before a pause ends) and move it on by `interval`;
+        returns (seconds to wait for it, the slot's mark for `voided`)."""
+        ...
+
+    async def voided(self, mark: float) -> bool:
+        """Whether a pause begun since makes the slot `mark` void."""
+        ...
+
+    async def pause(self, seconds: float) -> None:
+        """No slot for anyone before `seconds` from now (never shortens a pause)."""
+        ...
+
+
+class LocalTimeline:
+    """The slots in this process: exact for its own workers only."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._next_slot = float("-inf")
+        self.paused_until = float("-inf")
+
+    async def reserve(self, interval: float) -> tuple[float, float]:
+        now = self._clock()
+        slot = max(now, self._next_slot, self.paused_until)
+        self._next_slot = slot + interval
+        return slot - now, slot
+
+    async def voided(self, mark: float) -> bool:
+        return self.paused_until > mark
+
+    async def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, self._clock() + max(seconds, 0.0))
+
+
+# KEYS: next slot, paused until; ARGV: interval µs, key lifetime ms. Redis's clock, in µs.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = t[1] * 1000000 + t[2]
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'),
+                      tonumber(redis.call('GET', KEYS[2]) or '0'))
+redis.call('SET', KEYS[1], string.format('%d', slot + tonumber(ARGV[1])), 'PX', ARGV[2])
+return {string.format('%d', slot - now), string.format('%d', slot)}
+"""
+# KEYS: paused until; ARGV: seconds µs, key lifetime ms.
+_PAUSE = """
+local t = redis.call('TIME')
+local until_ = t[1] * 1000000 + t[2] + tonumber(ARGV[1])
+if until_ > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], string.format('%d', until_), 'PX', ARGV[2])
+end
+return 1
+"""
+
+
+class RedisTimeline:
+    """The slots in Redis, shared by every worker of every replica using `prefix`."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._redis = redis
+        self._keys = [f"{prefix}:next-slot", f"{prefix}:paused-until"]
+        self._reserve = redis.register_script(_RESERVE)
+        self._pause = redis.register_script(_PAUSE)
+
+    async def reserve(self, interval: float) -> tuple[float, float]:
+        wait, slot = await self._reserve(keys=self._keys, args=[round(interval * MICRO), 60_000])
+        return int(wait) / MICRO, float(slot)
+
+    async def voided(self, mark: float) -> bool:
+        paused = await self._redis.get(self._keys[1])
+        return paused is not None and int(paused) > mark
+
+    async def pause(self, seconds: float) -> None:
+        lifetime = round((max(seconds, 0.0) + 60) * 1000)
+        await self._pause(keys=self._keys[1:], args=[round(max(seconds, 0.0) * MICRO), lifetime])
 
 
 class RateLimiter:
@@ -40,6 +134,7 @@ class RateLimiter:
         per_chat_interval: float = PER_CHAT_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        timeline: Timeline | None = None,
     ) -> None:
         if rate <= 0 or not 0 < headroom <= 1:
             raise ValueError("rate must be positive and headroom in (0, 1]")
@@ -48,8 +143,11 @@ class RateLimiter:
         self.per_chat_interval = per_chat_interval
         self._clock = clock
         self._sleep = sleep
-        self._next_slot = float("-inf")
+        self._timeline = timeline if timeline is not None else LocalTimeline(clock)
+        # This process's own view of a pause (the shared one is the timeline's): acquirers
+        # here stop at once, before the timeline has even heard of it.
         self._paused_until = float("-inf")
+        self._pauses: set[asyncio.Task[None]] = set()
         # chat id → when its latest call starts; oldest first, trimmed to the last second, so
         # its size stays about rate × per_chat_interval however many chats a broadcast has.
         self._chat_slots: OrderedDict[int, float] = OrderedDict()
@@ -60,8 +158,18 @@ class RateLimiter:
         return self._paused_until
 
     def pause_for(self, seconds: float) -> None:
-        """Stop every acquirer for `seconds` from now (a 429's retry_after); never shortens."""
+        """Stop every acquirer for `seconds` from now (a 429's retry_after); never shortens.
+        A shared timeline hears of it at once too, so every other worker stops as well."""
         self._paused_until = max(self._paused_until, self._clock() + max(seconds, 0.0))
+        task = asyncio.ensure_future(self._share_pause(seconds))
+        self._pauses.add(task)
+        task.add_done_callback(self._pauses.discard)
+
+    async def _share_pause(self, seconds: float) -> None:
+        try:
+            await self._timeline.pause(seconds)
+        except Exception:  # Redis away: this process still waits; the next 429 tries again
+            logger.warning("the rate limiter's pause was not shared", exc_info=True)
 
     async def acquire(self, chat_id: int | None = None) -> None:
         """Wait for this call's turn; `chat_id` also applies the one-per-second-per-chat rule."""
@@ -72,16 +180,26 @@ class RateLimiter:
                 if ready > now:
                     await self._sleep(ready - now)
                     continue  # another caller may have taken the chat meanwhile: look again
-            slot = max(now, self._next_slot, self._paused_until)
-            self._next_slot = slot + self.interval
+            if self._paused_until > now:
+                await self._sleep(self._paused_until - now)
+                continue
+            wait, mark = await self._timeline.reserve(self.interval)
+            now = self._clock()
+            slot = now + wait
             previous = self._reserve_chat(chat_id, slot, now)
-            if slot <= now:
+            if wait <= 0:
                 return
-            await self._sleep(slot - now)
-            if self._paused_until <= slot:
+            await self._sleep(wait)
+            if self._paused_until <= slot and not await self._timeline.voided(mark):
                 return
             # A 429 arrived while this caller slept: its slot is void, queue again after it.
             self._release_chat(chat_id, slot, previous)
+
+    async def close(self) -> None:
+        """Let the pauses being shared reach the timeline."""
+        if self._pauses:
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*self._pauses, return_exceptions=True)
 
     def _chat_ready_at(self, chat_id: int) -> float:
         last = self._chat_slots.get(chat_id)

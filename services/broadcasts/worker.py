@@ -1,14 +1,24 @@
 """The delivery worker: drains the outbox into Telegram under the rate limiter.
 
-One loop, and one delivering worker per database (`_Leadership`: a PostgreSQL advisory lock,
-or a lock file beside the SQLite database; any other worker waits until it is gone). Each
-step activates scheduled broadcasts that are due, carries out recalls, then takes the oldest
-SENDING broadcast with due rows, claims the next few hundred PENDING rows in id order and
-sends each in its own task, at most `concurrency` in flight, each waiting for its turn at the
-`RateLimiter`. Any process may enqueue (the chat, the command line): the loop finds new work
-by polling the database every `poll_interval` seconds, or at once after `wake()`. Between
-rows it re-reads the broadcast's status about once a second, so Pause and Cancel take effect
-within a second plus the sends already in flight.
+Any number of workers, in any number of processes and replicas, drain one outbox together.
+Each claims the next rows of the oldest SENDING broadcast for itself (`outbox.claim_pending`:
+a claim with an expiry, taken with `FOR UPDATE SKIP LOCKED` on PostgreSQL), so two workers
+never send one row; a dead worker's claims run out after `claim_seconds` and its rows go
+back to the pool, a stopping worker releases them. The claims of rows still to be sent are
+renewed every third of that, so a long 429 pause does not hand them to another worker. Each
+row is sent in its own task, at most `concurrency` in flight, each waiting for its turn at
+the `RateLimiter`, whose slots are shared through Redis when there is one (so the sum of
+all workers stays under `BROADCAST_RATE`), else split evenly between this machine's
+`BROADCAST_WORKERS`.
+
+One of the workers is the coordinator (`_Coordinator`: a PostgreSQL advisory lock, or a lock
+file beside the SQLite database; another worker takes over at once when its holder is gone).
+It alone activates scheduled broadcasts that are due, carries out recalls and edits the
+admins' progress cards, so none of that happens twice. Any process may enqueue (the chat,
+the command line): the loop finds new work by polling the database every `poll_interval`
+seconds, or at once after `wake()`. Between rows it re-reads the broadcast's status about
+once a second, so Pause and Cancel take effect within a second plus the sends already in
+flight.
 
 Crash safety — the invariant:
 
@@ -19,9 +29,9 @@ Crash safety — the invariant:
 Results are written by one writer task that commits everything finished since its last
 commit in one transaction (an executemany), every few milliseconds, so the database is not
 what limits the rate, on SQLite either (README, "Benchmarks"). After a crash (kill -9,
-power loss) the restarted worker simply continues with the PENDING rows: nobody is lost,
-and at most `concurrency` people get the message twice (the sends in flight or
-finished-but-unwritten at the crash).
+power loss) the other workers, or the restarted one, continue with the PENDING rows once the
+dead worker's claims ran out: nobody is lost, and at most `concurrency` people get the
+message twice (the sends in flight or finished-but-unwritten at the crash).
 A graceful `stop()` lets the sends in flight finish and be written, so a deploy repeats
 nothing.
 
@@ -38,10 +48,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
+import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -67,10 +80,12 @@ from models import Broadcast, BroadcastKind, BroadcastStatus, DeliveryStatus, ut
 from services.broadcasts import outbox
 from services.broadcasts.outbox import Outcome, PendingRow, SentRow
 from services.broadcasts.progress import ProgressRenderer
-from services.broadcasts.ratelimit import RateLimiter
+from services.broadcasts.ratelimit import RateLimiter, RedisTimeline
 from services.broadcasts.sending import send_copy
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from bot.config import Settings
 if sys.platform != "win32":
     import fcntl
@@ -90,7 +105,12 @@ PIN_ATTEMPTS = 3
 ERROR_LENGTH = 200  # deliveries.error is String(200)
 
 # Any constant shared by every worker of one database: the PostgreSQL advisory lock's key.
-LEADER_LOCK_KEY = 0x70726F66  # "prof"
+COORDINATOR_LOCK_KEY = 0x70726F66  # "prof"
+CLAIM_SECONDS = 30.0  # a claim's term; renewed every third of it
+# A worker claims about this many seconds of sending at its rate (at least two rows per
+# slot), so that the workers finish a broadcast at about the same time.
+CLAIM_AHEAD_SECONDS = 2.0
+COORDINATOR_RETRY = 1.0  # how often a worker that is not the coordinator tries to become it
 
 # Worth another attempt later: the message may simply not have got through.
 _TRANSIENT = (TelegramNetworkError, TelegramServerError, ClientDecodeError, TimeoutError)
@@ -123,12 +143,13 @@ def _is_transient(error: Exception) -> bool:
     return isinstance(error, _TRANSIENT) and not isinstance(error, TelegramEntityTooLarge)
 
 
-class _Leadership:
-    """At most one delivering worker per database, so two processes never send one row twice.
+class _Coordinator:
+    """At most one coordinating worker per database: it activates scheduled broadcasts,
+    carries out recalls and edits the progress cards; every worker sends.
 
     PostgreSQL: a session-level advisory lock on a connection held for the worker's lifetime.
     SQLite: an flock() on a file beside the database. Both vanish with the process, so a
-    killed worker never blocks the next one.
+    killed coordinator never blocks the next one.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -138,7 +159,7 @@ class _Leadership:
         self.held = False
 
     async def acquire(self) -> bool:
-        """Try (without waiting) to become the delivering worker; True while it is."""
+        """Try (without waiting) to become the coordinator; True while it is."""
         if not self.held:
             async with self._sessions() as session:
                 engine = session.bind
@@ -150,12 +171,12 @@ class _Leadership:
         return self.held
 
     async def release(self) -> None:
-        """Let another worker deliver (at stop; a crash releases by itself)."""
+        """Let another worker coordinate (at stop; a crash releases by itself)."""
         connection, self._connection = self._connection, None
         if connection is not None:
             with contextlib.suppress(Exception):
                 await connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": LEADER_LOCK_KEY}
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": COORDINATOR_LOCK_KEY}
                 )
                 await connection.commit()
             await connection.close()
@@ -167,7 +188,7 @@ class _Leadership:
     async def _lock_postgres(self, engine: AsyncEngine) -> bool:
         connection = await engine.connect()
         got = await connection.scalar(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_LOCK_KEY}
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": COORDINATOR_LOCK_KEY}
         )
         await connection.commit()  # the lock is the session's: no transaction stays open
         if got:
@@ -279,7 +300,8 @@ class _ResultWriter:
 
 
 class _ProgressCards:
-    """Edits the admin's progress message: at most every `interval` s, and once at the end."""
+    """Edits the admin's progress message: at most every `interval` s, and once at the end;
+    only while `active()` (this worker is the coordinator), so one worker edits each card."""
 
     def __init__(
         self,
@@ -288,19 +310,21 @@ class _ProgressCards:
         limiter: RateLimiter,
         render: ProgressRenderer | None,
         interval: float,
+        active: Callable[[], bool],
     ) -> None:
         self._bot = bot
         self._sessions = sessions
         self._limiter = limiter
         self._render = render
         self._interval = interval
+        self._active = active
         self._due: dict[int, float] = {}  # broadcast id → loop time of the next periodic edit
         self._shown: dict[int, tuple[str, str | None]] = {}  # what the card shows now
         self._tasks: dict[int, asyncio.Task[None]] = {}
 
     def tick(self, broadcast_id: int) -> None:
         """A periodic edit in the background, if one is due and none is running."""
-        if self._render is None or broadcast_id in self._tasks:
+        if self._render is None or broadcast_id in self._tasks or not self._active():
             return
         now = time.monotonic()
         if now < self._due.get(broadcast_id, 0.0):
@@ -310,15 +334,27 @@ class _ProgressCards:
         self._tasks[broadcast_id] = task
         task.add_done_callback(lambda _: self._tasks.pop(broadcast_id, None))
 
-    async def final(self, broadcast_id: int) -> None:
-        """The last edit of a run (done, paused, cancelled, recalled); forgets the card."""
+    async def final(self, broadcast_id: int, *, finished_here: bool = False) -> None:
+        """The last edit of a run (done, paused, cancelled, recalled); forgets the card. The
+        worker that finished a broadcast edits it even when it does not coordinate: exactly
+        one worker finishes each, and the coordinator may never have seen it running."""
         running = self._tasks.get(broadcast_id)
         if running is not None:
             await asyncio.wait([running])
-        if self._render is not None:
+        if self._render is not None and (finished_here or self._active()):
             await self._edit(broadcast_id)
         self._due.pop(broadcast_id, None)
         self._shown.pop(broadcast_id, None)
+
+    async def follow(self, running: Iterable[int]) -> None:
+        """The coordinator's round: tick the card of every broadcast being sent (whichever
+        worker sends it), and the final edit of a card whose broadcast stopped meanwhile (a
+        pause, or another worker finished it)."""
+        running = set(running)
+        for broadcast_id in running:
+            self.tick(broadcast_id)
+        for broadcast_id in [known for known in self._due if known not in running]:
+            await self.final(broadcast_id)
 
     async def close(self) -> None:
         for task in list(self._tasks.values()):
@@ -383,9 +419,14 @@ class DeliveryWorker:
         max_attempts: int = MAX_ATTEMPTS,
         retry_backoff: float = RETRY_BACKOFF,
         flush_interval: float = FLUSH_INTERVAL,
+        claim_seconds: float = CLAIM_SECONDS,
+        limiter: RateLimiter | None = None,
     ) -> None:
-        self.limiter = RateLimiter(rate)
+        """`rate` is this worker's own limit unless `limiter` (shared by several) is given."""
+        self.limiter = limiter if limiter is not None else RateLimiter(rate)
         self.stats = WorkerStats()
+        # Unique among every worker of every replica; says where it runs, for an operator.
+        self.name = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._bot = bot
         self._sessions = session_factory
         self._concurrency = concurrency
@@ -397,7 +438,13 @@ class DeliveryWorker:
         self._max_attempts = max_attempts
         self._retry_backoff = retry_backoff
         self._slots = asyncio.Semaphore(concurrency)
-        self._leadership = _Leadership(session_factory)
+        self._claim_seconds = claim_seconds
+        # Rows per claim: about CLAIM_AHEAD_SECONDS of sending, never under two per slot.
+        self._claim_size = min(
+            batch_size, max(2 * concurrency, math.ceil(self.limiter.rate * CLAIM_AHEAD_SECONDS))
+        )
+        self._coordinator = _Coordinator(session_factory)
+        self._coordinator_tried = float("-inf")
         self._writer = _ResultWriter(
             session_factory,
             interval=flush_interval,
@@ -405,10 +452,17 @@ class DeliveryWorker:
             retry_delay=poll_interval,
         )
         self._cards = _ProgressCards(
-            bot, session_factory, self.limiter, render_progress, progress_interval
+            bot,
+            session_factory,
+            self.limiter,
+            render_progress,
+            progress_interval,
+            active=lambda: self._coordinator.held,
         )
         self._in_flight: dict[asyncio.Task[None], int] = {}  # send task → broadcast id
         self._claimed: set[int] = set()  # delivery ids being sent (their rows still PENDING)
+        self._held: set[int] = set()  # delivery ids claimed in the database, not yet written
+        self._renewer: asyncio.Task[None] | None = None
         self._cursors: dict[int, int] = {}  # broadcast id → last delivery id handed out
         self._recall_cursors: dict[int, int] = {}
         self._wake = asyncio.Event()
@@ -423,18 +477,34 @@ class DeliveryWorker:
         session_factory: async_sessionmaker[AsyncSession],
         settings: Settings,
         render_progress: ProgressRenderer | None,
+        redis: Redis | None = None,
+        redis_prefix: str = "profinform",
     ) -> DeliveryWorker:
-        """The worker as configured in `.env` (rate, concurrency, paid mode, quiet hours)."""
+        """The worker as configured in `.env` (rate, concurrency, paid mode, quiet hours).
+
+        With Redis every worker of every replica shares one limit of the configured rate;
+        without it this machine's BROADCAST_WORKERS split it evenly (and there is one
+        replica: see `Application.claim_instance`)."""
+        rate = settings.effective_broadcast_rate
+        limiter = None
+        if redis is not None:
+            bot_id = settings.bot_token.get_secret_value().split(":", 1)[0]
+            timeline = RedisTimeline(redis, f"{redis_prefix}:ratelimit:{bot_id}")
+            limiter = RateLimiter(rate, timeline=timeline)
+        else:
+            rate /= settings.broadcast_workers
         return cls(
             bot,
             session_factory,
-            rate=settings.effective_broadcast_rate,
+            rate=rate,
             concurrency=settings.broadcast_concurrency,
             paid=settings.paid_broadcast,
             tz=settings.tz,
             quiet_hours=(settings.quiet_hours_start, settings.quiet_hours_end),
             progress_interval=settings.progress_interval,
             render_progress=render_progress,
+            claim_seconds=settings.lease_seconds,
+            limiter=limiter,
         )
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -446,6 +516,7 @@ class DeliveryWorker:
         self._stopping = False
         self._writer.start()
         self._loop_task = asyncio.create_task(self._run(), name="delivery-worker")
+        self._renewer = asyncio.create_task(self._renew_claims(), name="delivery-claims")
         logger.info(
             "Delivery worker started (%.0f/s, %d in flight)", self.limiter.rate, self._concurrency
         )
@@ -461,8 +532,14 @@ class DeliveryWorker:
         await _finish_or_cancel([loop_task], grace)
         await _finish_or_cancel(list(self._in_flight), deadline - time.monotonic())
         await self._writer.close(max(deadline - time.monotonic(), 1.0))
+        renewer, self._renewer = self._renewer, None
+        if renewer is not None:
+            renewer.cancel()
+            await asyncio.gather(renewer, return_exceptions=True)
+        await self._release(self._held)  # no row left claimed: the others may send them now
         await self._cards.close()
-        await self._leadership.release()
+        await self.limiter.close()
+        await self._coordinator.release()
         self._cursors.clear()
         self._recall_cursors.clear()
         logger.info("Delivery worker stopped: %s", self.stats)
@@ -492,17 +569,15 @@ class DeliveryWorker:
 
     async def _step(self) -> bool:
         """One unit of work; False when there was nothing to do right now."""
-        if not await self._leadership.acquire():
-            if not self._waiting_logged:
-                logger.warning("Another delivery worker uses this database; this one waits")
-                self._waiting_logged = True
-            return False
+        coordinating = await self._coordinate()
         async with self._sessions() as session:
-            activated = await outbox.activate_due(session, utcnow())
-            recalls = await outbox.recalling(session)
+            activated = await outbox.activate_due(session, utcnow()) if coordinating else []
+            recalls = await outbox.recalling(session) if coordinating else []
             sending = await outbox.sending(session)
         if activated:
             logger.info("Scheduled broadcasts enqueued: %s", activated)
+        if coordinating:
+            await self._cards.follow(sending)
         for broadcast_id in recalls:
             if await self._recall_batch(broadcast_id):
                 return True
@@ -511,30 +586,78 @@ class DeliveryWorker:
                 return True
         return False
 
+    async def _coordinate(self) -> bool:
+        """Whether this worker is the coordinator (trying to become it about once a second)."""
+        if self._coordinator.held:
+            return True
+        now = time.monotonic()
+        if now - self._coordinator_tried < COORDINATOR_RETRY:
+            return False
+        self._coordinator_tried = now
+        if await self._coordinator.acquire():
+            logger.info("Delivery worker %s coordinates this database's broadcasts", self.name)
+            self._waiting_logged = False
+            return True
+        if not self._waiting_logged:
+            logger.info("Delivery worker %s sends; another one coordinates", self.name)
+            self._waiting_logged = True
+        return False
+
     async def _send_batch(self, broadcast_id: int) -> bool:
+        now = utcnow()
         async with self._sessions() as session:
             broadcast = await session.get(Broadcast, broadcast_id)
+            if broadcast is None:
+                return False
             rows = await outbox.claim_pending(
                 session,
                 broadcast_id,
+                worker=self.name,
                 after_id=self._cursors.get(broadcast_id, 0),
-                now=utcnow(),
-                limit=self._batch_size,
+                now=now,
+                until=now + timedelta(seconds=self._claim_seconds),
+                limit=self._claim_size,
             )
         rows = [row for row in rows if row.id not in self._claimed]
-        if broadcast is None:
-            return False
+        self._held.update(row.id for row in rows)
         if not rows:
             return await self._end_of_pass(broadcast_id)
         logger.debug("Broadcast %d: %d rows from delivery %d", broadcast_id, len(rows), rows[0].id)
         stopped = await self._dispatch(
             broadcast_id, rows, lambda row: self._deliver(broadcast, row)
         )
+        if stopped or self._stopping:
+            # Hand back what was claimed and not started (the sends in flight keep theirs).
+            await self._release({row.id for row in rows} & self._held - self._claimed)
         if stopped:
             # Paused, cancelled or recalled meanwhile: show it once the sends in flight landed.
             await self._wait_in_flight(broadcast_id)
             await self._cards.final(broadcast_id)
         return True
+
+    async def _renew_claims(self) -> None:
+        """Every third of the claims' term, extend the claims of the rows still to be sent."""
+        while True:
+            await asyncio.sleep(self._claim_seconds / 3)
+            held = set(self._held)
+            if not held:
+                continue
+            until = utcnow() + timedelta(seconds=self._claim_seconds)
+            try:
+                async with self._sessions() as session:
+                    await outbox.renew_claims(session, self.name, held, until)
+            except Exception:
+                logger.exception("renewing %d delivery claims failed", len(held))
+
+    async def _release(self, delivery_ids: set[int]) -> None:
+        if not delivery_ids:
+            return
+        try:
+            async with self._sessions() as session:
+                await outbox.release_claims(session, self.name, delivery_ids)
+        except Exception:  # they run out by themselves after the claims' term
+            logger.exception("releasing %d delivery claims failed", len(delivery_ids))
+        self._held -= delivery_ids
 
     async def _end_of_pass(self, broadcast_id: int) -> bool:
         """No due row after the cursor: go round again for retries, or finish the broadcast."""
@@ -545,7 +668,7 @@ class DeliveryWorker:
             done = await outbox.finish_if_drained(session, broadcast_id, utcnow())
         if done:
             logger.info("Broadcast %d done", broadcast_id)
-            await self._cards.final(broadcast_id)
+            await self._cards.final(broadcast_id, finished_here=True)
         return done  # not done: the rows left wait for their next attempt
 
     async def _dispatch(
@@ -604,6 +727,7 @@ class DeliveryWorker:
         outcome = await self._attempt(broadcast, row)
         self._count(outcome)
         await self._writer.write(outcome)
+        self._held.discard(row.id)
 
     async def _attempt(self, broadcast: Broadcast, row: PendingRow) -> Outcome:
         while True:
