@@ -7,6 +7,7 @@ Most tests run a `DeliveryWorker` of their own (fast rate, tiny poll interval) a
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram import Bot
+from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -40,6 +42,7 @@ from models import (
 from models.clock import FakeClock
 from services.broadcasts import outbox
 from services.broadcasts.progress import ProgressSnapshot
+from services.broadcasts.ratelimit import RateLimiter, RedisTimeline
 from services.broadcasts.worker import DeliveryWorker, in_quiet_hours
 from tests.conftest import RunningBot
 from tests.helpers import eventually
@@ -890,3 +893,59 @@ async def test_the_running_bot_delivers_what_another_process_enqueued(
     await until_done(session_factory, broadcast.id)
     assert copies_in(fake, FIRST) == copies_in(fake, FIRST + 1) == ["Новый закон"]
     assert len(fake.calls_of("pinChatMessage")) == 2
+
+
+needs_redis = pytest.mark.skipif(
+    not os.environ.get("TEST_REDIS_URL"), reason="a limit shared by workers needs Redis"
+)
+
+
+@needs_redis
+async def test_workers_sharing_one_limit_in_redis_stay_under_it_together(
+    fake: FakeTelegram,
+    session_factory: Sessions,
+    workers: WorkerFactory,
+    admin_source: tuple[int, list[int]],
+    redis_url: str,
+) -> None:
+    # Telegram's 30/s for the bot as a whole: two workers at 30/s each would get 429s, two
+    # sharing one limit in Redis never do.
+    chats = range(FIRST, FIRST + 90)
+    broadcast_id = await queued(session_factory, chats, source=admin_source)
+    fake.set_rate_limit(30, retry_after=1, per_chat_limit=True)
+    fake.set_latency(0.005, 0.02)
+    redis = Redis.from_url(redis_url)
+    try:
+        shared = [
+            workers(
+                rate=30.0,
+                batch_size=10,
+                limiter=RateLimiter(30.0, timeline=RedisTimeline(redis, "test:ratelimit")),
+            )
+            for _ in range(2)
+        ]
+        for worker in shared:
+            await worker.start()
+        await until_done(session_factory, broadcast_id, within=30)
+    finally:
+        for worker in shared:
+            await worker.stop()
+        await redis.aclose()
+    assert fake.stats.rate_limited == 0
+    assert [len(copies_in(fake, chat)) for chat in chats] == [1] * 90
+    assert all(worker.stats.sent > 10 for worker in shared)
+
+
+@needs_redis
+async def test_a_pause_after_a_429_stops_every_worker_sharing_the_limit(redis_url: str) -> None:
+    redis = Redis.from_url(redis_url)
+    try:
+        here, there = RedisTimeline(redis, "test:pause"), RedisTimeline(redis, "test:pause")
+        _, mark = await there.reserve(0.01)
+        assert not await there.voided(mark)
+        await here.pause(2.0)  # a 429 in another process
+        assert await there.voided(mark)  # the slot taken before it is void
+        wait, _ = await there.reserve(0.01)
+        assert 1.5 < wait <= 2.0  # and the next one comes after the pause
+    finally:
+        await redis.aclose()
