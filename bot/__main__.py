@@ -38,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="применить миграции и запустить бота (по умолчанию)")
     commands.add_parser("migrate", help="только применить миграции базы данных")
+    commands.add_parser(
+        "deliver",
+        help="только доставка рассылок: процесс, который запускает BROADCAST_WORKERS",
+    )
     org_cmd = commands.add_parser("orgs", help="справочник организаций")
     org_actions = org_cmd.add_subparsers(dest="action", required=True)
     org_import = org_actions.add_parser("import", help="загрузить справочник из CSV или XLSX")
@@ -330,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "run"
     try:
         settings: DatabaseSettings = (
-            Settings() if command in ("run", "materials") else DatabaseSettings()
+            Settings() if command in ("run", "materials", "deliver") else DatabaseSettings()
         )
     except ValidationError as error:
         print(describe_settings_error(error), file=sys.stderr)
@@ -365,6 +369,10 @@ def main(argv: list[str] | None = None) -> int:
     assert isinstance(settings, Settings)
     if command == "materials":
         return asyncio.run(_reupload_materials(settings, args.chat))
+    if command == "deliver":
+        from bot.workers import run_delivery
+
+        return asyncio.run(run_delivery(settings))
     return asyncio.run(_run_bot(settings))
 
 

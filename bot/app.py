@@ -37,6 +37,7 @@ from bot.middlewares import (
 from bot.scheduler import GuardedScheduler, create_scheduler
 from bot.storage import DatabaseStorage
 from bot.webhook import BoundedRequestHandler, add_health_routes, add_metrics_route
+from bot.workers import DeliveryProcesses
 from handlers import build_root_router
 from handlers.admin.broadcast_views import render_progress as render_progress_card
 from handlers.menus import set_commands
@@ -139,6 +140,7 @@ class Application:
     bot: Bot
     dispatcher: Dispatcher
     worker: DeliveryWorker
+    delivery_processes: DeliveryProcesses  # BROADCAST_WORKERS − 1 children
     scheduler: GuardedScheduler
     metrics: Metrics
     _stopped: asyncio.Event | None = field(default=None, init=False)  # webhook mode
@@ -167,6 +169,8 @@ class Application:
         # to `wake()` it.
         dispatcher["delivery_worker"] = worker
         dispatcher.startup.register(worker.start)
+        processes = DeliveryProcesses(settings, settings.broadcast_workers - 1)
+        dispatcher.startup.register(processes.start)
         start_scheduler, stop_scheduler = _scheduler_hooks(scheduler)
         dispatcher.startup.register(sweep_at_startup)
         dispatcher.startup.register(start_scheduler)
@@ -174,7 +178,8 @@ class Application:
 
         async def stop_worker() -> None:
             # Most of SHUTDOWN_TIMEOUT for the sends in flight; the rest for closing down.
-            await worker.stop(grace=settings.shutdown_timeout * WORKER_SHARE_OF_SHUTDOWN)
+            grace = settings.shutdown_timeout * WORKER_SHARE_OF_SHUTDOWN
+            await asyncio.gather(worker.stop(grace=grace), processes.stop(grace=grace))
 
         dispatcher.shutdown.register(stop_worker)
         return cls(
@@ -184,6 +189,7 @@ class Application:
             bot=bot,
             dispatcher=dispatcher,
             worker=worker,
+            delivery_processes=processes,
             scheduler=scheduler,
             metrics=metrics,
         )
@@ -286,7 +292,7 @@ class Application:
         return {
             "database": database,
             "migrations": migrated,
-            "delivery_worker": self.worker.running,
+            "delivery_worker": self.worker.running and self.delivery_processes.running,
             "scheduler": self.scheduler.running,
         }
 

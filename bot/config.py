@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,6 +33,9 @@ class DatabaseSettings(BaseSettings):
     # Run as if it were this moment, the clock running on from there (a demo of a campaign
     # month, the CLI under tests); empty: the machine's clock. ISO 8601 with an offset.
     clock_now: datetime | None = None
+    # The machine's Unix time at which it was CLOCK_NOW (empty: when this process starts):
+    # processes given the same pair share one clock (a bot's BROADCAST_WORKERS children).
+    clock_now_at: float | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -68,7 +71,11 @@ class DatabaseSettings(BaseSettings):
     def install_clock(self) -> None:
         """The process clock: the machine's, or CLOCK_NOW's when set."""
         if self.clock_now is not None:
-            clock.install(clock.FakeClock(self.clock_now))
+            moment = self.clock_now
+            if self.clock_now_at is not None:
+                elapsed = clock.SystemClock().now().timestamp() - self.clock_now_at
+                moment += timedelta(seconds=elapsed)
+            clock.install(clock.FakeClock(moment))
 
 
 class Settings(DatabaseSettings):

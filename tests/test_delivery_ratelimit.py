@@ -150,3 +150,26 @@ def test_bad_arguments_are_rejected() -> None:
         RateLimiter(0)
     with pytest.raises(ValueError):
         RateLimiter(30, headroom=1.5)
+
+
+async def test_callers_woken_late_by_a_stall_take_new_slots_instead_of_a_burst() -> None:
+    clock = VirtualClock()
+    lim = limiter(clock, 10, headroom=1.0)
+    stalled = False
+
+    async def stall_once(seconds: float) -> None:
+        nonlocal stalled
+        await clock.sleep(seconds)
+        if not stalled and clock.now >= 0.25:  # the process stands still for half a second
+            stalled = True
+            clock.now += 0.5
+
+    lim._sleep = stall_once
+    times = await clock.run(*(stamp(lim, clock) for _ in range(20)))
+    # However late the sleepers woke, no server second saw more than the rate.
+    window = ServerWindow()
+    window.configure(10, retry_after=1, per_chat=False)
+    for moment in sorted(times):
+        assert window.check(None, moment) is None, moment
+        window.accept(None, moment)
+    assert stalled

@@ -38,6 +38,10 @@ from redis.asyncio import Redis
 
 HEADROOM = 0.955
 PER_CHAT_INTERVAL = 1.0
+# A caller woken this much later than its slot (the process stalled: a busy CPU, a garbage
+# collection) takes a new slot instead of going at once with everyone else woken late: the
+# stall would otherwise end in a burst, and several workers' bursts add up to a 429.
+LATE_TOLERANCE = 0.015
 MICRO = 1_000_000
 
 logger = logging.getLogger(__name__)
@@ -190,9 +194,11 @@ class RateLimiter:
             if wait <= 0:
                 return
             await self._sleep(wait)
-            if self._paused_until <= slot and not await self._timeline.voided(mark):
+            on_time = self._clock() - slot <= LATE_TOLERANCE
+            if on_time and self._paused_until <= slot and not await self._timeline.voided(mark):
                 return
-            # A 429 arrived while this caller slept: its slot is void, queue again after it.
+            # Woken late, or a 429 arrived while this caller slept (its slot is void): queue
+            # again.
             self._release_chat(chat_id, slot, previous)
 
     async def close(self) -> None:
