@@ -151,7 +151,7 @@ class Application:
         bot = create_bot(settings)
         dispatcher = create_dispatcher(settings, session_factory)
         worker = DeliveryWorker.from_settings(bot, session_factory, settings, render_progress)
-        scheduler, sweep_at_startup = create_scheduler(settings, session_factory, worker, bot)
+        scheduler, sweep_at_startup = create_scheduler(settings, session_factory, worker)
         metrics = Metrics(worker, session_factory)
         metrics.watch_leases(scheduler.kept)
         dispatcher.message.middleware(metrics.middleware())

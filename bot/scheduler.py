@@ -9,7 +9,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -148,15 +147,19 @@ def plan_schedule_of(settings: Settings) -> PlanSchedule:
 
 
 async def plan_sweep(
-    session_factory: async_sessionmaker[AsyncSession], bot: Bot, schedule: PlanSchedule
-) -> None:
-    """Plan reminders and overdue notices due now; each run opens its own session."""
+    session_factory: async_sessionmaker[AsyncSession], settings: Settings, worker: DeliveryWorker
+) -> list[int]:
+    """Plan reminders and overdue notices due now, through the outbox."""
     from handlers.plan_report import notice_markup
 
     async with session_factory() as session:
-        sent = await plan_reminders.sweep(session, bot, utcnow(), schedule, notice_markup)
-    if sent:
-        logger.info("Plan sweep sent %s notices", sent)
+        created = await plan_reminders.sweep(
+            session, utcnow(), plan_schedule_of(settings), notice_markup
+        )
+    if created:
+        logger.info("Plan sweep queued broadcasts %s", created)
+        worker.wake()
+    return created
 
 
 async def events_sweep(
@@ -182,7 +185,6 @@ def create_scheduler(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
     worker: DeliveryWorker,
-    bot: Bot | None = None,
 ) -> tuple[GuardedScheduler, Callable[[], Awaitable[None]]]:
     """The scheduler, and the sweep to run once at start-up (whatever fell due while the bot
     was down goes out then, not a minute later).
@@ -196,11 +198,9 @@ def create_scheduler(
         ),
         QUESTIONS_SWEEP_JOB: functools.partial(questions_sweep, session_factory, settings, worker),
         EVENTS_SWEEP_JOB: functools.partial(events_sweep, session_factory, settings, worker),
+        # After the events': a held event may mark a plan period done.
+        PLAN_SWEEP_JOB: functools.partial(plan_sweep, session_factory, settings, worker),
     }
-    if bot is not None:  # the plan's notices are sent by the sweep itself
-        sweeps[PLAN_SWEEP_JOB] = functools.partial(
-            plan_sweep, session_factory, bot, plan_schedule_of(settings)
-        )
     keeper = leases.Keeper(session_factory, leases.SWEEPS, settings.lease_seconds)
     scheduler = GuardedScheduler(keeper, timezone=settings.tz)
     for job_id, job in sweeps.items():
