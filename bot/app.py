@@ -160,7 +160,7 @@ class Application:
         worker = DeliveryWorker.from_settings(
             bot, session_factory, settings, render_progress, redis, REDIS_PREFIX
         )
-        scheduler, sweep_at_startup = create_scheduler(settings, session_factory, worker, bot)
+        scheduler, sweep_at_startup = create_scheduler(settings, session_factory, worker)
         metrics = Metrics(worker, session_factory)
         metrics.watch_leases(scheduler.kept)
         dispatcher.message.middleware(metrics.middleware())

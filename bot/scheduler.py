@@ -7,9 +7,10 @@ import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -41,19 +42,6 @@ def schedule_of(settings: Settings) -> campaigns.Schedule:
         tz=settings.tz,
         admin_ids=settings.admin_ids,
     )
-
-
-async def monitoring_sweep(
-    session_factory: async_sessionmaker[AsyncSession],
-    schedule: campaigns.Schedule,
-    worker: DeliveryWorker,
-) -> None:
-    """Open due campaigns and send due notices; each run opens its own session."""
-    async with session_factory() as session:
-        created = await campaigns.sweep(session, schedule, utcnow())
-    if created:
-        logger.info("Monitoring sweep queued broadcasts %s", created)
-        worker.wake()
 
 
 LEASE_HEARTBEAT_JOB = "lease-heartbeat"
@@ -128,61 +116,101 @@ class GuardedScheduler(AsyncIOScheduler):
                 logger.warning("Lease %r not released", keeper.name, exc_info=True)
 
 
-async def questions_sweep(
-    session_factory: async_sessionmaker[AsyncSession], settings: Settings, worker: DeliveryWorker
-) -> None:
-    """Members' questions past the SLA: one reminder, then one escalation, through the outbox."""
-    async with session_factory() as session:
-        created = await questions.sla_sweep(
-            session, utcnow(), settings.question_sla_days, settings.admin_ids, settings.tz
-        )
-    if created:
-        logger.info("Questions sweep queued broadcasts %s", created)
-        worker.wake()
-
-
 def plan_schedule_of(settings: Settings) -> PlanSchedule:
     return PlanSchedule(
         tz=settings.tz, remind_days=settings.plan_remind_days, admin_ids=settings.admin_ids
     )
 
 
-async def plan_sweep(
-    session_factory: async_sessionmaker[AsyncSession], bot: Bot, schedule: PlanSchedule
-) -> None:
-    """Plan reminders and overdue notices due now; each run opens its own session."""
-    from handlers.plan_report import notice_markup
-
-    async with session_factory() as session:
-        sent = await plan_reminders.sweep(session, bot, utcnow(), schedule, notice_markup)
-    if sent:
-        logger.info("Plan sweep sent %s notices", sent)
+# A sweep's service call: (its session, the settings, now) → the broadcasts it queued.
+SweepCall = Callable[[AsyncSession, Settings, datetime], Awaitable[list[int]]]
+# The job: (the session factory, the settings, the worker to wake) → the broadcasts queued.
+SweepJob = Callable[
+    [async_sessionmaker[AsyncSession], Settings, DeliveryWorker], Awaitable[list[int]]
+]
 
 
-async def events_sweep(
-    session_factory: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    worker: DeliveryWorker,
-) -> list[int]:
-    """Seminars and trainings: due reminders, feedback questions, held events."""
+@dataclass(frozen=True)
+class Sweep:
+    """A declared sweep: the scheduler adds `run` as job `job_id` every `seconds`."""
+
+    job_id: str
+    seconds: int
+    run: SweepJob
+
+
+# Every sweep, in the order the start-up runs them; filled by `@sweep`. Each name declared
+# below (`monitoring_sweep`, …) is the job itself: `monitoring_sweep(session_factory,
+# settings, worker)` runs it once, as the tests do.
+SWEEPS: list[Sweep] = []
+
+
+def sweep(job_id: str, seconds: int = SWEEP_INTERVAL_SECONDS) -> Callable[[SweepCall], SweepJob]:
+    """Declare a scheduled sweep once: its job id, interval and service call. The job opens
+    its own session, runs the call at the one clock's now, and wakes the delivery worker when
+    broadcasts were queued."""
+
+    def declare(call: SweepCall) -> SweepJob:
+        async def job(
+            session_factory: async_sessionmaker[AsyncSession],
+            settings: Settings,
+            worker: DeliveryWorker,
+        ) -> list[int]:
+            async with session_factory() as session:
+                queued = await call(session, settings, utcnow())
+            if queued:
+                logger.info("Sweep %s queued broadcasts %s", job_id, queued)
+                worker.wake()
+            return queued
+
+        # Named after the call, for logs and tracebacks (not `functools.wraps`: APScheduler
+        # would check the job's arguments against the call's signature).
+        job.__name__, job.__qualname__ = call.__name__, call.__qualname__
+        job.__doc__ = call.__doc__
+        SWEEPS.append(Sweep(job_id, seconds, job))
+        return job
+
+    return declare
+
+
+@sweep(MONITORING_SWEEP_JOB)
+async def monitoring_sweep(session: AsyncSession, settings: Settings, now: datetime) -> list[int]:
+    """Open due campaigns and queue due notices."""
+    return await campaigns.sweep(session, schedule_of(settings), now)
+
+
+@sweep(QUESTIONS_SWEEP_JOB)
+async def questions_sweep(session: AsyncSession, settings: Settings, now: datetime) -> list[int]:
+    """Members' questions past the SLA: one reminder, then one escalation."""
+    return await questions.sla_sweep(
+        session, now, settings.question_sla_days, settings.admin_ids, settings.tz
+    )
+
+
+@sweep(EVENTS_SWEEP_JOB)
+async def events_sweep(session: AsyncSession, settings: Settings, now: datetime) -> list[int]:
+    """Seminars and trainings: due reminders, feedback questions, held events (before the
+    plan's sweep: a held event may mark a plan period done)."""
     from handlers.member.events import feedback_markup
     from services import events
 
-    async with session_factory() as session:
-        created = await events.sweep(
-            session, utcnow(), settings.event_remind_minutes, settings.tz, feedback_markup
-        )
-    if created:
-        logger.info("Events sweep queued broadcasts %s", created)
-        worker.wake()
-    return created
+    return await events.sweep(
+        session, now, settings.event_remind_minutes, settings.tz, feedback_markup
+    )
+
+
+@sweep(PLAN_SWEEP_JOB)
+async def plan_sweep(session: AsyncSession, settings: Settings, now: datetime) -> list[int]:
+    """Plan reminders and overdue notices due now."""
+    from handlers.plan_report import notice_markup
+
+    return await plan_reminders.sweep(session, now, plan_schedule_of(settings), notice_markup)
 
 
 def create_scheduler(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
     worker: DeliveryWorker,
-    bot: Bot | None = None,
 ) -> tuple[GuardedScheduler, Callable[[], Awaitable[None]]]:
     """The scheduler, and the sweep to run once at start-up (whatever fell due while the bot
     was down goes out then, not a minute later).
@@ -190,25 +218,18 @@ def create_scheduler(
     APScheduler only says *when to look*, on its own wall clock; *what is due* is decided by
     the sweep against the one clock (`models.utcnow`), so tests and a faked date agree.
     """
-    sweeps: dict[str, Callable[[], Awaitable[Any]]] = {
-        MONITORING_SWEEP_JOB: functools.partial(
-            monitoring_sweep, session_factory, schedule_of(settings), worker
-        ),
-        QUESTIONS_SWEEP_JOB: functools.partial(questions_sweep, session_factory, settings, worker),
-        EVENTS_SWEEP_JOB: functools.partial(events_sweep, session_factory, settings, worker),
+    sweeps = {
+        each.job_id: functools.partial(each.run, session_factory, settings, worker)
+        for each in SWEEPS
     }
-    if bot is not None:  # the plan's notices are sent by the sweep itself
-        sweeps[PLAN_SWEEP_JOB] = functools.partial(
-            plan_sweep, session_factory, bot, plan_schedule_of(settings)
-        )
     keeper = leases.Keeper(session_factory, leases.SWEEPS, settings.lease_seconds)
     scheduler = GuardedScheduler(keeper, timezone=settings.tz)
-    for job_id, job in sweeps.items():
+    for each in SWEEPS:
         scheduler.add_job(
-            job,
+            sweeps[each.job_id],
             "interval",
-            seconds=SWEEP_INTERVAL_SECONDS,
-            id=job_id,
+            seconds=each.seconds,
+            id=each.job_id,
             max_instances=1,
             coalesce=True,
             replace_existing=True,

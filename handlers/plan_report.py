@@ -147,9 +147,10 @@ def router() -> Router:
     return r
 
 
-def notice_markup(overdue: bool, item: PlanItem, period: str) -> InlineKeyboardMarkup:
-    """The button under a plan notice: «Отметить выполнение» for the responsible person,
-    the item's screen for the regional admins told it is overdue."""
+def notice_markup(overdue: bool, item: PlanItem, period: str) -> dict[str, object]:
+    """The button under a plan notice (the sweep puts it on the broadcast): «Отметить
+    выполнение» for the responsible person, the item's screen for the regional admins told
+    it is overdue."""
     if overdue:
         data = PlanCB(action=PlanAction.ITEM, item_id=item.id)
         text = texts.BTN_OPEN_ITEM.format(number=item.number)
@@ -157,4 +158,4 @@ def notice_markup(overdue: bool, item: PlanItem, period: str) -> InlineKeyboardM
         data = PlanCB(action=PlanAction.MARK, item_id=item.id, period=period)
         text = texts.BTN_MARK
     button = InlineKeyboardButton(text=text, callback_data=data.pack())
-    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+    return InlineKeyboardMarkup(inline_keyboard=[[button]]).model_dump(exclude_none=True)

@@ -9,12 +9,14 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -96,6 +98,9 @@ class Broadcast(TimestampMixin, Base):
     )
     # An inline keyboard (Bot API JSON) under a text broadcast: a material's «Открыть».
     reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The bot's own notice to named people (the plan's reminders), not an admin's broadcast:
+    # left out of /broadcasts and /news.
+    notice: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class BroadcastTopic(Base):

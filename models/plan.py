@@ -114,4 +114,5 @@ class PlanNotice(Base):
     )
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # "remind14", "remind3", "overdue"
+    # When it was queued as an outbox broadcast (the delivery worker sends it from there).
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

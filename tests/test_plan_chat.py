@@ -8,16 +8,35 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.scheduler import plan_schedule_of, plan_sweep
 from fakeapi import FakeTelegram, FakeUser
 from handlers.callbacks import PlanAction, PlanCB
-from models import PlanItem, PlanNameLink, PlanNotice, PlanPeriod, PlanReport, PlanState
+from handlers.plan_report import notice_markup
+from models import (
+    Broadcast,
+    BroadcastStatus,
+    Delivery,
+    DeliveryStatus,
+    Person,
+    PlanItem,
+    PlanNameLink,
+    PlanNotice,
+    PlanPeriod,
+    PlanReport,
+    PlanState,
+    utcnow,
+)
 from models.clock import FakeClock
 from services import people
+from services.broadcasts import compose
+from services.plan import reminders
 from tests.conftest import RunningBot
-from tests.helpers import button_texts, count, screen
+from tests.helpers import button_texts, count, eventually, screen
 from tests.test_plan import SAMPLE_CSV, SAMPLE_XLSX
 from texts import plan as texts
+from texts import ru
 
 ZHILINA = FakeUser(id=700001, first_name="Елена", last_name="Жилина")
 STRANGER = FakeUser(id=700002, first_name="Пётр", last_name="Сидоров")
@@ -31,17 +50,23 @@ async def _register(bot: RunningBot, user: FakeUser) -> None:
         )
 
 
-async def _plan_sweep(bot: RunningBot) -> int:
-    from bot.scheduler import plan_schedule_of
-    from handlers.plan_report import notice_markup
-    from models import utcnow
-    from services.plan import reminders
-
+async def _plan_sweep(bot: RunningBot) -> list[int]:
+    """The scheduler's plan sweep, run now; returns once the worker delivered what it queued."""
     assert bot.app is not None
-    async with bot.sessions() as session:
-        return await reminders.sweep(
-            session, bot.app.bot, utcnow(), plan_schedule_of(bot.settings), notice_markup
-        )
+    queued = await plan_sweep(bot.sessions, bot.settings, bot.app.worker)
+    await _delivered(bot, queued)
+    return queued
+
+
+async def _delivered(bot: RunningBot, broadcasts: list[int]) -> None:
+    async def done() -> bool:
+        async with bot.sessions() as session:
+            statuses = set(
+                await session.scalars(select(Broadcast.status).where(Broadcast.id.in_(broadcasts)))
+            )
+        return statuses <= {BroadcastStatus.DONE}
+
+    await eventually(done)
 
 
 def _mark(item_id: int, period: str) -> str:
@@ -88,22 +113,30 @@ async def test_import_link_remind_report_and_overdue_once_across_restart(
     before = len(fake.messages(ZHILINA.id))
     before_admin = len(fake.messages(admin.id))
     # Items 3 and 7 are due in March, hers; item 1 (February) is overdue: the admin is told.
-    assert await _plan_sweep(running_bot) == 3
+    # One outbox broadcast per (period, kind).
+    assert len(await _plan_sweep(running_bot)) == 3
     told = _texts(fake, admin.id)[before_admin:]
     assert len(told) == 1 and "Просрочен пункт плана" in told[0] and "Пункт 1:" in told[0]
-    reminders = fake.messages(ZHILINA.id)[before:]
-    assert sorted(m.text.split("\n")[2][:8] for m in reminders if m.text) == [
+    reminded = fake.messages(ZHILINA.id)[before:]
+    assert sorted(m.text.split("\n")[2][:8] for m in reminded if m.text) == [
         "Пункт 3:",
         "Пункт 7:",
     ]
-    assert all("до 31.03.2022" in (m.text or "") for m in reminders)
-    assert await _plan_sweep(running_bot) == 0
+    assert all("до 31.03.2022" in (m.text or "") for m in reminded)
+    assert all(button_texts(m) == [texts.BTN_MARK] for m in reminded)
+    assert await _plan_sweep(running_bot) == []
     await running_bot.restart()
     assert len(fake.messages(ZHILINA.id)) == before + 2  # the start-up sweep repeated nothing
     assert not fake.messages(STRANGER.id)
+    # The bot's own notices: not among the admins' broadcasts, nor news to read again.
+    await fake.send_message(admin, "/broadcasts")
+    assert screen(fake, admin.id).text == ru.BC_LIST_EMPTY
+    async with running_bot.sessions() as session:
+        her = await session.scalar(select(Person).where(Person.telegram_id == ZHILINA.id))
+        assert her is not None and await compose.news_for(session, her) == []
 
     # She reports item 3 for March, with a link.
-    item3 = next(m for m in reminders if "Пункт 3:" in (m.text or ""))
+    item3 = next(m for m in reminded if "Пункт 3:" in (m.text or ""))
     await fake.click(ZHILINA, texts.BTN_MARK, item3.message_id)
     assert "Пункт 3, срок март 2022" in screen(fake, ZHILINA.id).text
     await fake.send_message(ZHILINA, "Мониторинг проведён, итоги: https://example.org/mon")
@@ -125,17 +158,17 @@ async def test_import_link_remind_report_and_overdue_once_across_restart(
 
     # 3 days before: item 7 again (the 3-day reminder), item 3 is done.
     clock.set(datetime(2022, 3, 28, 6, 0, tzinfo=UTC))
-    assert await _plan_sweep(running_bot) == 1
+    assert len(await _plan_sweep(running_bot)) == 1
     assert "Пункт 7:" in screen(fake, ZHILINA.id).text
 
     # 1 April: items 2 and 7 (March) are overdue too, told to the admin once.
     clock.set(datetime(2022, 4, 1, 6, 0, tzinfo=UTC))
     before_admin = len(fake.messages(admin.id))
-    assert await _plan_sweep(running_bot) == 2
+    assert len(await _plan_sweep(running_bot)) == 2
     overdue = [t for t in _texts(fake, admin.id)[before_admin:] if "Просрочен" in t]
     assert len(overdue) == 2 and any("Пункт 7:" in t for t in overdue)
     await running_bot.restart()
-    assert await _plan_sweep(running_bot) == 0
+    assert await _plan_sweep(running_bot) == []
     assert len([t for t in _texts(fake, admin.id) if "Просрочен" in t]) == 3
     async with running_bot.sessions() as session:
         item7 = await session.scalar(select(PlanItem).where(PlanItem.number == 7))
@@ -267,22 +300,74 @@ async def test_a_bad_plan_file_in_the_chat_names_every_line_and_writes_nothing(
     assert screen(fake, admin.id).text == texts.NO_PLAN
 
 
-async def test_a_flood_limit_stops_the_sweep_and_the_next_one_sends_the_rest(
-    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, clock: FakeClock
+async def test_queued_before_a_crash_is_delivered_after_the_restart_once(
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    admin: FakeUser,
+    clock: FakeClock,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     clock.set(datetime(2022, 2, 1, 9, 0, tzinfo=UTC))
     await _import_and_link(fake, running_bot, admin)
-    clock.set(datetime(2022, 3, 17, 6, 0, tzinfo=UTC))  # items 3 and 7: her two reminders
-    fake.fail_next("sendMessage", status=429, retry_after=1, chat_id=ZHILINA.id)
-    before = len(fake.messages(ZHILINA.id))
-    first = await _plan_sweep(running_bot)
+    await running_bot.stop()
+    # The process queued the notices and died before its worker sent any of them.
+    clock.set(datetime(2022, 3, 17, 6, 0, tzinfo=UTC))
+    before, before_admin = len(fake.messages(ZHILINA.id)), len(fake.messages(admin.id))
+    async with session_factory() as session:
+        queued = await reminders.sweep(
+            session, utcnow(), plan_schedule_of(running_bot.settings), notice_markup
+        )
+    assert len(queued) == 3
+    assert len(fake.messages(ZHILINA.id)) == before
+
+    await running_bot.start()  # its start-up sweep queues nothing again; the worker resumes
+    await _delivered(running_bot, queued)
+    reminded = fake.messages(ZHILINA.id)[before:]
+    assert sorted(m.text.split("\n")[2][:8] for m in reminded if m.text) == [
+        "Пункт 3:",
+        "Пункт 7:",
+    ]
+    assert all(button_texts(m) == [texts.BTN_MARK] for m in reminded)
+    assert len([t for t in _texts(fake, admin.id)[before_admin:] if "Просрочен" in t]) == 1
+    assert await _plan_sweep(running_bot) == []
     async with running_bot.sessions() as session:
-        unsent = await session.scalars(select(PlanNotice).where(PlanNotice.sent_at.is_(None)))
-        assert len(list(unsent)) >= 1  # released, not lost
-    second = await _plan_sweep(running_bot)
-    reminders = [m for m in fake.messages(ZHILINA.id)[before:] if "Напоминание" in (m.text or "")]
-    assert len(reminders) == 2 and first + second == 3  # and item 1's overdue notice
-    assert await _plan_sweep(running_bot) == 0
+        statuses = list(
+            await session.scalars(select(Delivery.status).where(Delivery.broadcast_id.in_(queued)))
+        )
+        assert statuses == [DeliveryStatus.SENT] * 3
+        notices = await session.scalars(select(Broadcast.id).where(Broadcast.notice.is_(True)))
+        assert sorted(notices) == sorted(queued)
+
+
+async def test_a_crash_before_the_broadcast_is_queued_leaves_the_notices_unclaimed(
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    admin: FakeUser,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock.set(datetime(2022, 2, 1, 9, 0, tzinfo=UTC))
+    await _import_and_link(fake, running_bot, admin)
+    clock.set(datetime(2022, 3, 17, 6, 0, tzinfo=UTC))
+    before = len(fake.messages(ZHILINA.id))
+
+    async def dies(*args: object, **kwargs: object) -> int:
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(reminders.outbox, "enqueue", dies)
+    with pytest.raises(ConnectionError):
+        await _plan_sweep(running_bot)
+    monkeypatch.undo()
+    async with running_bot.sessions() as session:
+        claimed = await session.scalars(select(PlanNotice).where(PlanNotice.sent_at.is_not(None)))
+        assert list(claimed) == []  # nothing claimed without its broadcast
+    async with running_bot.sessions() as session:
+        assert list(await session.scalars(select(Broadcast).where(Broadcast.notice))) == []
+
+    assert len(await _plan_sweep(running_bot)) == 3  # the next sweep skips nothing
+    reminded = [m for m in fake.messages(ZHILINA.id)[before:] if "Напоминание" in (m.text or "")]
+    assert len(reminded) == 2
+    assert await _plan_sweep(running_bot) == []
 
 
 async def test_a_territorial_admin_sees_the_plan_but_not_the_regional_buttons(
@@ -348,8 +433,10 @@ async def test_the_start_up_sweep_sends_what_fell_due_while_the_bot_was_down(
     clock.set(datetime(2022, 3, 29, 6, 0, tzinfo=UTC))  # 2 days left: the 3-day reminders
     before = len(fake.messages(ZHILINA.id))
     await running_bot.start()  # no explicit sweep: the bot's own start-up sweep
-    reminders = [m.text or "" for m in fake.messages(ZHILINA.id)[before:]]
-    assert sorted(t.split("\n")[2][:8] for t in reminders) == ["Пункт 3:", "Пункт 7:"]
+    reminded = await eventually(
+        lambda: len(fake.messages(ZHILINA.id)) >= before + 2 and fake.messages(ZHILINA.id)[before:]
+    )
+    assert sorted((m.text or "").split("\n")[2][:8] for m in reminded) == ["Пункт 3:", "Пункт 7:"]
     async with running_bot.sessions() as session:
         kinds = set(await session.scalars(select(PlanNotice.kind)))
     assert kinds == {"remind3", "overdue"}  # the 14-day one is not sent this late

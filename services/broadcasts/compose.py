@@ -194,10 +194,12 @@ async def manageable(session: AsyncSession, broadcast_id: int, roles: Roles) -> 
 
 async def recent(session: AsyncSession, roles: Roles, limit: int = 10) -> list[Broadcast]:
     """The latest confirmed broadcasts this admin may see, newest first (not the monitoring
-    notices: those are listed in /monitoring's own terms)."""
+    notices: those are listed in /monitoring's own terms; nor the plan's reminders)."""
     # Monitoring notices (prompts, reminders, escalations) are the bot's own, not news.
     query = select(Broadcast).where(
-        Broadcast.status != BroadcastStatus.DRAFT, Broadcast.campaign_id.is_(None)
+        Broadcast.status != BroadcastStatus.DRAFT,
+        Broadcast.campaign_id.is_(None),
+        Broadcast.notice.is_(False),
     )
     if not roles.regional_admin:
         query = query.where(Broadcast.territory_id.in_(roles.territories))
@@ -207,7 +209,9 @@ async def recent(session: AsyncSession, roles: Roles, limit: int = 10) -> list[B
 async def news_for(session: AsyncSession, person: Person, limit: int = 5) -> list[Broadcast]:
     """Finished broadcasts of the person's topics that were meant for them, newest first."""
     finished = select(Broadcast).where(
-        Broadcast.status == BroadcastStatus.DONE, Broadcast.recall_status.is_(None)
+        Broadcast.status == BroadcastStatus.DONE,
+        Broadcast.recall_status.is_(None),
+        Broadcast.notice.is_(False),  # a plan reminder is no news to read again
     )
     found: list[Broadcast] = []
     # Newest first, checking each against the audience query: a few dozen rows at most.

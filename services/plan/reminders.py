@@ -1,32 +1,28 @@
 """Reminders before each due month's end and the once-only overdue notice to regional admins.
 
-Driven by rows: a `plan_notices` row per (period, person, kind) is created when it falls due
-and claimed with a conditional UPDATE before sending, so a restart (or a second replica)
-neither repeats nor, short of a crash mid-send, skips one.
+Driven by rows: a `plan_notices` row per (period, person, kind) is created when it falls due;
+the rows of one (period, kind) are claimed with a conditional UPDATE and queued as one outbox
+broadcast in the same transaction, so a restart (or a second replica) neither repeats nor
+skips one: the delivery worker sends it, resuming after a crash.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramRetryAfter,
-)
-from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    Audience,
+    Broadcast,
+    BroadcastKind,
+    BroadcastStatus,
     Person,
     PlanAssignee,
     PlanItem,
@@ -35,20 +31,17 @@ from models import (
     PlanState,
     Role,
     RoleKind,
-    utcnow,
 )
+from models.broadcast import PREVIEW_LENGTH
+from services.broadcasts import outbox
 from services.plan.due import period_label
 from services.plan.items import refresh_state
 from services.plan.people import responsible_people
 from texts import plan as texts
 from texts.ru import h
 
-logger = logging.getLogger(__name__)
 OVERDUE = "overdue"
 DEFAULT_REMIND_DAYS = (14, 3)
-# Between two notices: «председатели ТПО и ППО» may reach hundreds of officers at once, and
-# Telegram allows about 30 messages a second.
-PACE_SECONDS = 1 / 25
 
 
 @dataclass(frozen=True)
@@ -130,87 +123,96 @@ async def _create_rows(session: AsyncSession, wanted: list[tuple[int, int, str]]
         await session.rollback()
 
 
-# The buttons under a notice (the handlers' callback data): (overdue?, item, period key).
-MarkupFor = Callable[[bool, PlanItem, str], InlineKeyboardMarkup]
+# The button under a notice as Bot API JSON (the handlers' callback data): (overdue?, item,
+# period key).
+Markup = dict[str, Any]
+MarkupFor = Callable[[bool, PlanItem, str], Markup]
 
 
 async def sweep(
     session: AsyncSession,
-    bot: Bot,
     now: datetime,
     schedule: PlanSchedule,
     markup_for: MarkupFor,
-) -> int:
-    """Create the notices due now and send the unsent ones; returns how many were sent."""
+) -> list[int]:
+    """Create the notices due now and queue the unqueued ones, one outbox broadcast per
+    (period, kind); returns the broadcasts queued (the delivery worker sends them)."""
     today = now.astimezone(schedule.tz).date()
     await _create_rows(session, await _due_notices(session, today, schedule))
-    pending = list(
-        (
-            await session.execute(
-                select(PlanNotice, PlanPeriod, PlanItem, Person)
-                .join(PlanPeriod, PlanPeriod.id == PlanNotice.period_id)
-                .join(PlanItem, PlanItem.id == PlanPeriod.item_id)
-                .join(Person, Person.id == PlanNotice.person_id)
-                .where(PlanNotice.sent_at.is_(None))
-                .order_by(PlanNotice.id)
+    groups = (
+        await session.execute(
+            select(PlanNotice.period_id, PlanNotice.kind)
+            .join(PlanPeriod, PlanPeriod.id == PlanNotice.period_id)
+            .join(PlanItem, PlanItem.id == PlanPeriod.item_id)
+            # Done or cancelled meanwhile: nothing to remind of; the rows just stay unqueued.
+            .where(
+                PlanNotice.sent_at.is_(None),
+                PlanPeriod.done_at.is_(None),
+                PlanItem.state != PlanState.CANCELLED,
             )
-        ).all()
-    )
-    sent = 0
-    for notice, period, item, person in pending:
-        claimed = await session.execute(
-            update(PlanNotice)
-            .where(PlanNotice.id == notice.id, PlanNotice.sent_at.is_(None))
-            .values(sent_at=utcnow())
+            .group_by(PlanNotice.period_id, PlanNotice.kind)
+            .order_by(func.min(PlanNotice.id))
         )
-        await session.commit()
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            continue  # another sweep sent it
-        if period.done_at is not None or item.state is PlanState.CANCELLED or person.blocked:
-            continue
-        text, markup = await _render(session, notice, period, item, markup_for)
-        try:
-            await bot.send_message(person.telegram_id, text, reply_markup=markup)
-            sent += 1
-            await asyncio.sleep(PACE_SECONDS)
-        except TelegramRetryAfter as error:
-            # Telegram's flood limit is global: stop here; the next sweep sends the rest.
-            await _release(session, notice.id)
-            logger.warning("Plan sweep paused by Telegram for %s s", error.retry_after)
-            break
-        except TelegramForbiddenError:
-            # Blocked or deactivated: they are gone for every feature, as a broadcast marks them.
-            await session.execute(
-                update(Person).where(Person.id == person.id).values(blocked=True)
-            )
-            await session.commit()
-        except TelegramBadRequest as error:
-            logger.warning(
-                "Plan notice %s to person %s failed: %s", notice.id, person.id, error.message
-            )
-        except TelegramAPIError:
-            # Network trouble or a server error: not sent; the next sweep tries again.
-            await _release(session, notice.id)
-            logger.exception("Plan notice %s not sent", notice.id)
-            break
-    return sent
-
-
-async def _release(session: AsyncSession, notice_id: int) -> None:
-    """Un-claim a notice that was not sent, so the next sweep sends it."""
-    await session.execute(
-        update(PlanNotice).where(PlanNotice.id == notice_id).values(sent_at=None)
-    )
+    ).all()
     await session.commit()
+    queued: list[int] = []
+    for period_id, kind in groups:
+        made = await _queue(session, period_id, kind, now, markup_for)
+        if made is not None:
+            queued.append(made)
+    return queued
 
 
-async def _render(
-    session: AsyncSession,
-    notice: PlanNotice,
-    period: PlanPeriod,
-    item: PlanItem,
-    markup_for: MarkupFor,
-) -> tuple[str, InlineKeyboardMarkup]:
+async def _queue(
+    session: AsyncSession, period_id: int, kind: str, now: datetime, markup_for: MarkupFor
+) -> int | None:
+    """Claim the unqueued rows of (period, kind) and queue one PEOPLE broadcast to them, in
+    one transaction (`outbox.enqueue` commits both): a crash keeps both or neither, and of
+    two sweeps at once each row goes to the one whose UPDATE … RETURNING claimed it."""
+    claimed = await session.scalars(
+        update(PlanNotice)
+        .where(
+            PlanNotice.period_id == period_id,
+            PlanNotice.kind == kind,
+            PlanNotice.sent_at.is_(None),
+        )
+        .values(sent_at=now)
+        .returning(PlanNotice.person_id)
+        .execution_options(synchronize_session=False)
+    )
+    people = list(claimed)
+    if not people:  # another sweep queued them
+        await session.commit()
+        return None
+    chats = list(await session.scalars(select(Person.telegram_id).where(Person.id.in_(people))))
+    period, item = (
+        await session.execute(
+            select(PlanPeriod, PlanItem)
+            .join(PlanItem, PlanItem.id == PlanPeriod.item_id)
+            .where(PlanPeriod.id == period_id)
+        )
+    ).one()
+    text = await _render(session, kind, period, item)
+    # NEWS, not ALERT: silent in the quiet hours (the day turns at midnight) and never pinned.
+    broadcast = Broadcast(
+        kind=BroadcastKind.NEWS,
+        status=BroadcastStatus.DRAFT,
+        text=text,
+        preview=f"{item.number}. {item.text}"[:PREVIEW_LENGTH],
+        source_message_ids=[],
+        audience=Audience.PEOPLE,
+        recipient_ids=sorted(chats),
+        total=0,
+        reply_markup=markup_for(kind == OVERDUE, item, period.key),
+        notice=True,
+    )
+    session.add(broadcast)
+    await session.flush()
+    await outbox.enqueue(session, broadcast.id)
+    return broadcast.id
+
+
+async def _render(session: AsyncSession, kind: str, period: PlanPeriod, item: PlanItem) -> str:
     assert period.due_on is not None
     fields = {
         "number": item.number,
@@ -218,10 +220,9 @@ async def _render(
         "label": period_label(period.key),
         "date": period.due_on.strftime("%d.%m.%Y"),
     }
-    markup = markup_for(notice.kind == OVERDUE, item, period.key)
-    if notice.kind == OVERDUE:
+    if kind == OVERDUE:
         names = await session.scalars(
             select(PlanAssignee.name).where(PlanAssignee.item_id == item.id)
         )
-        return texts.OVERDUE.format(**fields, names=h(", ".join(names))), markup
-    return texts.REMIND.format(**fields), markup
+        return texts.OVERDUE.format(**fields, names=h(", ".join(names)))
+    return texts.REMIND.format(**fields)
