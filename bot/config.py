@@ -33,6 +33,10 @@ class DatabaseSettings(BaseSettings):
     # Run as if it were this moment, the clock running on from there (a demo of a campaign
     # month, the CLI under tests); empty: the machine's clock. ISO 8601 with an offset.
     clock_now: datetime | None = None
+    # Members' questions: working days without an answer before the territory's answerers are
+    # reminded; after twice that the question goes to the regional admins. Here, not in
+    # Settings, because `report questions` measures answers against it without the token.
+    question_sla_days: int = Field(default=3, ge=1, le=30)
 
     @field_validator("database_url")
     @classmethod
@@ -139,9 +143,6 @@ class Settings(DatabaseSettings):
     # The library of materials keeps its own copy of each file here (relative: to the
     # working directory), so a new bot token can re-send them: `materials reupload`.
     files_dir: Path = Path("data/files")
-    # Members' questions: working days without an answer before the territory's answerers are
-    # reminded; after twice that the question goes to the regional admins.
-    question_sla_days: int = Field(default=3, ge=1, le=30)
     # The plan of events: reminders to responsible people N days before each due month's end.
     plan_remind_days: Annotated[tuple[int, ...], NoDecode] = (14, 3)
     # Seminars and trainings: the second reminder goes this many minutes before the start

@@ -468,3 +468,35 @@ async def test_a_category_the_territory_has_nobody_for_goes_to_the_region(
     helper_saw = _everything_seen(fake, helper.id)
     assert f"Вопрос № {safety.id}" in helper_saw and f"Вопрос № {pay.id}" not in helper_saw
     assert f"Вопрос № {pay.id}" in _everything_seen(fake, admin.id)
+
+
+async def test_the_command_line_report_measures_answers_against_question_sla_days(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser, clock: FakeClock, tmp_path: Path
+) -> None:
+    await _setup(running_bot, fake, member)
+    await _ask(fake, member)  # Thursday 14 May 2026, 12:00 Moscow
+    await fake.click(CONSULTANT, "Взять в работу")
+    # Answered on Wednesday 20 May: four working days, late for 3, in time for 5.
+    clock.set(datetime(2026, 5, 20, 9, 30, tzinfo=UTC))
+    await fake.send_message(CONSULTANT, "Ответ")
+
+    def share(out: Path, **env: str) -> str:
+        done = run_cli(
+            "report",
+            "questions",
+            "--out",
+            str(out),
+            cwd=tmp_path,  # no .env there: no token, and none is needed
+            DATABASE_URL=running_bot.settings.database_url,
+            **env,
+        )
+        assert done.returncode == 0, done.stderr
+        (xlsx,) = out.glob("*.xlsx")
+        sheet = load_workbook(xlsx)["Итоги"]
+        return str(
+            {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}["Доля ответов в срок"]
+        )
+
+    assert (await asyncio.to_thread(share, tmp_path / "default")).startswith("0")
+    in_time = await asyncio.to_thread(share, tmp_path / "five", QUESTION_SLA_DAYS="5")
+    assert in_time.startswith("100")
