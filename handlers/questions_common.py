@@ -67,6 +67,15 @@ class ListCB(CallbackData, prefix="ql"):
     page: int = 0
 
 
+class MyCB(CallbackData, prefix="qm"):
+    """/myquestions: the list's `page`, or the member's question `q` opened from it; `resend`
+    sends the question's messages again as written."""
+
+    page: int = 0
+    q: int = 0
+    resend: bool = False
+
+
 class FaqCB(CallbackData, prefix="faq"):
     cat: int = 0
 

@@ -37,6 +37,7 @@ from services.broadcasts import outbox
 from texts import questions as tq
 
 PAGE_SIZE = 8
+MY_PAGE_SIZE = 8  # /myquestions
 WAITING = (QuestionStatus.OPEN, QuestionStatus.TAKEN)
 
 
@@ -268,15 +269,20 @@ async def rate(
     await session.commit()
 
 
-async def of_member(session: AsyncSession, person_id: int) -> Sequence[Question]:
-    return (
+async def of_member(
+    session: AsyncSession, person_id: int, page: int = 0
+) -> tuple[Sequence[Question], int]:
+    """A page of the member's own questions, newest first, and how many they have."""
+    mine = select(Question).where(
+        Question.person_id == person_id, Question.status != QuestionStatus.DRAFT
+    )
+    total = int(await session.scalar(select(func.count()).select_from(mine.subquery())) or 0)
+    found = (
         await session.scalars(
-            select(Question)
-            .where(Question.person_id == person_id, Question.status != QuestionStatus.DRAFT)
-            .order_by(Question.id.desc())
-            .limit(30)
+            mine.order_by(Question.id.desc()).offset(page * MY_PAGE_SIZE).limit(MY_PAGE_SIZE)
         )
     ).all()
+    return found, total
 
 
 def _in_scope(query: Select[Question], scope: Scope) -> Select[Question]:

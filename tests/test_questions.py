@@ -500,3 +500,71 @@ async def test_the_command_line_report_measures_answers_against_question_sla_day
     assert (await asyncio.to_thread(share, tmp_path / "default")).startswith("0")
     in_time = await asyncio.to_thread(share, tmp_path / "five", QUESTION_SLA_DAYS="5")
     assert in_time.startswith("100")
+
+
+async def _ask_text(fake: FakeTelegram, member: FakeUser, category: str, text: str) -> None:
+    await fake.send_message(member, "/ask")
+    await fake.click(member, category)
+    await fake.send_message(member, text)
+    await fake.click(member, "✅ Отправить")
+
+
+async def test_myquestions_pages_opens_a_question_within_one_message_and_comes_back(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser
+) -> None:
+    from handlers.questions_common import MyCB
+
+    await _setup(running_bot, fake, member)
+    long_question = "Почему <не> доплатили & когда? " * 130  # ~4000 characters, escaped longer
+    await _ask_text(fake, member, "Оплата труда", long_question)
+    await fake.click(CONSULTANT, "Взять в работу")
+    long_answer = "Обратитесь в бухгалтерию <школы>. " * 115
+    await fake.send_message(CONSULTANT, long_answer)
+    for number in range(2, 10):
+        await _ask_text(fake, member, "Охрана труда", f"Вопрос {number}")
+
+    await fake.send_message(member, "/myquestions")
+    first = screen(fake, member.id)
+    assert "Всего: 9" in first.text and "Страница 1 из 2" in first.text
+    opened = [t for t in button_texts(first) if t.startswith("№ ")]
+    assert opened[0] == "№ 9 · ждёт ответа" and len(opened) == 8  # newest first
+    assert "Вперёд ›" in button_texts(first) and "‹ Назад" not in button_texts(first)
+    assert "№ 9 · Охрана труда · ждёт ответа" in first.text
+
+    await fake.click(member, "Вперёд ›")
+    second = screen(fake, member.id)
+    assert second.message_id == first.message_id  # the same screen, edited
+    assert [t for t in button_texts(second) if t.startswith("№ ")] == ["№ 1 · есть ответ"]
+    assert "‹ Назад" in button_texts(second) and "Страница 2 из 2" in second.text
+
+    await fake.click(member, "№ 1 · есть ответ")
+    card = screen(fake, member.id)
+    assert card.message_id == first.message_id
+    assert "Вопрос № 1" in card.text and "Тема: Оплата труда" in card.text
+    assert "Ваш вопрос" in card.text and "Ответ" in card.text
+    assert "Почему &lt;не&gt; доплатили" in card.text  # escaped: the HTML stays valid
+    assert "бухгалтерию &lt;школы&gt;" in card.text
+    assert len(card.text) <= 4096 and card.text.count("…") == 2  # both cut to fit
+
+    await fake.click(member, "📎 Показать сообщения как есть")
+    texts = [m.text for m in fake.messages(member.id)]
+    assert texts[-3:-1] == [long_question, long_answer]  # copied as written, whole
+    assert "как они были написаны" in screen(fake, member.id).text
+    await fake.click(member, "« К списку")
+    back = screen(fake, member.id)
+    assert [t for t in button_texts(back) if t.startswith("№ ")] == ["№ 1 · есть ответ"]
+
+    # Another member's question, a draft, a number nobody has: refused, nothing shown.
+    other = FakeUser(id=100002, first_name="Пётр", last_name="Другой")
+    await add_member(running_bot.sessions, other.id, "46-31-002")
+    await _ask_text(fake, other, "Оплата труда", "Чужой вопрос")
+    await fake.send_message(other, "/ask")
+    await fake.click(other, "Оплата труда")  # draft № 11
+    for forged in (10, 11, 999):
+        before = fake.message(member.id, back.message_id)
+        await fake.send_callback(member, MyCB(page=1, q=forged).pack())
+        assert fake.callback_answers[-1].get("text") == (
+            "Этот вопрос не найден среди ваших — ничего не изменено."
+        )
+        assert fake.message(member.id, back.message_id) == before
+    assert "Чужой вопрос" not in "\n".join(m.text or "" for m in fake.messages(member.id))

@@ -30,8 +30,26 @@ STATUS = {
     "closed": "закрыт",
 }
 MY_TITLE = "<b>Ваши вопросы</b>"
+MY_COUNT = "Всего: {total}. Нажмите на вопрос, чтобы открыть его."
 MY_LINE = "№ {number} · {category} · {status} · {date}"
+MY_BUTTON = "№ {number} · {status}"
 MY_NONE = "Вы ещё не задавали вопросов. Задать — /ask."
+MY_CARD = "<b>Вопрос № {number}</b>\nТема: {category}\nЗадан: {date}\nСостояние: {status}"
+MY_ANONYMOUS = "\nОтправлен анонимно"
+# One section of the opened question per kind of message, in the order they were written.
+MY_SECTIONS = {
+    "question": "\n\n<b>Ваш вопрос</b>\n{text}",
+    "answer": "\n\n<b>Ответ</b>\n{text}",
+    "clarify": "\n\n<b>Уточнение</b>\n{text}",
+}
+MY_CLOSED = "\n\n<b>Закрыт без ответа.</b> Причина: {text}"
+# A photo or a document without a caption, in the opened question.
+MY_MEDIA = {"photo": "[фото]", "document": "[документ]"}
+MY_ATTACHMENT = "[вложение]"
+MY_COPY = "📎 Показать сообщения как есть"
+MY_COPIED = "Выше — вопрос № {number} и ответ так, как они были написаны."
+MY_TO_LIST = "« К списку"
+MY_NOT_YOURS = "Этот вопрос не найден среди ваших — ничего не изменено."
 
 CARD = "<b>Вопрос № {number}</b>\nТема: {category}\nОрганизация: {org}\nЖдёт: {waiting}"
 CARD_STATUS = "\nСостояние: {status}"

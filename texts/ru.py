@@ -109,6 +109,9 @@ SKIP = "Пропустить"
 BACK = "« Назад"
 PREV = "◀️"
 NEXT = "▶️"
+# The ‹ › pager under a list (/invites, /audit, /myquestions).
+PAGE_PREV = "‹ Назад"
+PAGE_NEXT = "Вперёд ›"
 TO_LIST = "Показать список"
 SEARCH_FOUND = "Нашлось по запросу «{query}»:"
 SEARCH_SHOWN = "Показаны {first}–{last} из {total} — уточните запрос или листайте."
@@ -406,8 +409,8 @@ INVITES_NONE = (
 )
 INVITES_REVOKE_BUTTON = "✖ {number}. {org}"
 INVITES_XLSX_BUTTON = "📄 Новые ссылки для всех организаций (XLSX)"
-INVITES_PREV = "‹ Назад"
-INVITES_NEXT = "Вперёд ›"
+INVITES_PREV = PAGE_PREV
+INVITES_NEXT = PAGE_NEXT
 INVITES_HEADER = ("Код", "Организация", "Ссылка для ответственного", "Действует до")
 INVITES_SHEET = "Приглашения"
 INVITES_CAPTION = "Ссылки для ответственных: {territory}, организаций: {count}."

@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from handlers import keyboards
 from handlers.filters import NOT_COMMAND, TYPED
 from handlers.questions_common import (
     ACCEPTED_CONTENT,
@@ -20,6 +21,7 @@ from handlers.questions_common import (
     CardAction,
     CardCB,
     FaqCB,
+    MyCB,
     button,
     card,
     card_buttons,
@@ -27,10 +29,11 @@ from handlers.questions_common import (
     copy,
 )
 from handlers.states import Asking
-from handlers.ui import show
+from handlers.ui import fit, show
 from models import Person, PostKind, Question, QuestionStatus
 from services import questions
 from texts import questions as tq
+from texts import ru
 from texts.ru import h
 
 logger = logging.getLogger(__name__)
@@ -274,26 +277,107 @@ async def on_rating_comment(
     await message.answer(tq.RATING_SAVED)
 
 
+async def _my_list(
+    session: AsyncSession, person: Person, page: int, settings: Settings
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A page of /myquestions: a line per question and a button to open it, the ‹ › pager."""
+    found, total = await questions.of_member(session, person.id, page)
+    last = max(0, -(-total // questions.MY_PAGE_SIZE) - 1)
+    if page > last:  # an old page of a list that has shrunk (/forget): its last page
+        page = last
+        found, total = await questions.of_member(session, person.id, page)
+    if not found:
+        return tq.MY_NONE, None
+    titles = {c.id: c.title for c in await questions.categories(session)}
+    lines = [tq.MY_TITLE, tq.MY_COUNT.format(total=total), ""]
+    rows = []
+    for q in found:
+        when = q.asked_at.astimezone(settings.tz).strftime("%d.%m.%Y") if q.asked_at else ""
+        status = tq.STATUS[q.status.value]
+        category = titles.get(q.category_id, "")
+        lines.append(
+            tq.MY_LINE.format(number=q.id, category=h(category), status=status, date=when)
+        )
+        label = tq.MY_BUTTON.format(number=q.id, status=status)
+        rows.append([button(keyboards.short(label), MyCB(page=page, q=q.id))])
+    if last:
+        lines += ["", ru.PAGE.format(page=page + 1, pages=last + 1)]
+    arrows = keyboards.pager(page, total, lambda n: MyCB(page=n), size=questions.MY_PAGE_SIZE)
+    if arrows:
+        rows.append(arrows)
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def _my_question(
+    session: AsyncSession, question: Question, page: int, settings: Settings
+) -> tuple[str, InlineKeyboardMarkup]:
+    """One of the member's questions opened: its state and the thread's texts, within one
+    message; the messages themselves can be shown again as written."""
+    category = await questions.category(session, question.category_id)
+    asked = question.asked_at
+    head = tq.MY_CARD.format(
+        number=question.id,
+        category=h(category.title if category else ""),
+        date=asked.astimezone(settings.tz).strftime("%d.%m.%Y") if asked else "",
+        status=tq.STATUS[question.status.value],
+    )
+    if question.anonymous:
+        head += tq.MY_ANONYMOUS
+    thread = await questions.posts(session, question.id)
+    sections: list[tuple[str, str]] = []
+    for post in thread:
+        words = post.text or tq.MY_MEDIA.get(post.content_type, tq.MY_ATTACHMENT)
+        template = tq.MY_SECTIONS[post.kind.value]
+        if sections and sections[-1][0] == template:  # the same kind goes on: one section
+            sections[-1] = (template, sections[-1][1] + "\n\n" + words)
+        else:
+            sections.append((template, words))
+    if question.status is QuestionStatus.CLOSED and question.closed_reason:
+        sections.append((tq.MY_CLOSED, question.closed_reason))
+    rows = []
+    if any(post.message_id is not None for post in thread):
+        rows.append([button(tq.MY_COPY, MyCB(page=page, q=question.id, resend=True))])
+    rows.append([button(tq.MY_TO_LIST, MyCB(page=page))])
+    return fit(head, sections), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
 async def cmd_myquestions(
     message: Message, session: AsyncSession, person: Person, settings: Settings
 ) -> None:
-    mine = await questions.of_member(session, person.id)
-    if not mine:
-        await message.answer(tq.MY_NONE)
+    text, markup = await _my_list(session, person, 0, settings)
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_my_button(
+    callback: CallbackQuery,
+    callback_data: MyCB,
+    session: AsyncSession,
+    person: Person,
+    bot: Bot,
+    settings: Settings,
+) -> None:
+    page = max(0, callback_data.page)
+    if not callback_data.q:
+        await callback.answer()
+        await show(callback, *await _my_list(session, person, page, settings))
         return
-    titles = {c.id: c.title for c in await questions.categories(session)}
-    lines = [tq.MY_TITLE, ""]
-    for q in mine:
-        when = q.asked_at.astimezone(settings.tz).strftime("%d.%m.%Y") if q.asked_at else ""
-        lines.append(
-            tq.MY_LINE.format(
-                number=q.id,
-                category=h(titles.get(q.category_id, "")),
-                status=tq.STATUS[q.status.value],
-                date=when,
-            )
-        )
-    await message.answer("\n".join(lines))
+    question = await _own_question(session, person, callback_data.q)
+    if question is None or question.status is QuestionStatus.DRAFT:
+        await callback.answer(tq.MY_NOT_YOURS, show_alert=True)
+        return
+    await callback.answer()
+    if not callback_data.resend:
+        await show(callback, *await _my_question(session, question, page, settings))
+        return
+    chat_id = callback.from_user.id
+    for post in await questions.posts(session, question.id):
+        await copy(bot, chat_id, post.chat_id, post.message_id)
+    back = button(tq.MY_TO_LIST, MyCB(page=page))
+    await bot.send_message(
+        chat_id,
+        tq.MY_COPIED.format(number=question.id),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[back]]),
+    )
 
 
 # --- the FAQ ----------------------------------------------------------------------------
@@ -352,6 +436,7 @@ def router() -> Router:
     r.message.register(cmd_faq, Command("faq"))
     r.message.register(cmd_questions_not_answerer, Command("questions"))
     r.callback_query.register(on_ask_button, AskCB.filter())
+    r.callback_query.register(on_my_button, MyCB.filter())
     r.callback_query.register(on_faq_button, FaqCB.filter())
     r.message.register(on_question_part, StateFilter(Asking.writing), NOT_COMMAND)
     r.message.register(on_clarification, StateFilter(Asking.clarifying), NOT_COMMAND)
