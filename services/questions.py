@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     Audience,
+    AuditKind,
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
@@ -32,12 +33,14 @@ from models import (
     RoleKind,
     utcnow,
 )
-from services import workdays
+from services import audit, workdays
+from services.audit import Actor
 from services.broadcasts import outbox
 from texts import questions as tq
 
 PAGE_SIZE = 8
 MY_PAGE_SIZE = 8  # /myquestions
+CLOSE_REASON_LIMIT = 500  # the column keeps it, the member reads it
 WAITING = (QuestionStatus.OPEN, QuestionStatus.TAKEN)
 
 
@@ -231,7 +234,7 @@ async def close(session: AsyncSession, question_id: int, reason: str) -> bool:
     done = await session.execute(
         update(Question)
         .where(Question.id == question_id, Question.status.in_(WAITING))
-        .values(status=QuestionStatus.CLOSED, closed_reason=reason[:500])
+        .values(status=QuestionStatus.CLOSED, closed_reason=reason[:CLOSE_REASON_LIMIT])
     )
     await session.commit()
     return bool(done.rowcount)  # type: ignore[attr-defined]
@@ -406,7 +409,20 @@ def search_key(*parts: str) -> str:
     return " ".join(parts).casefold().replace("ё", "е")
 
 
-async def publish(session: AsyncSession, category_id: int, question: str, answer: str) -> FaqEntry:
+# Lengths that keep an entry whole on its own screen, within Telegram's 4096 characters.
+FAQ_QUESTION_LIMIT = 500
+FAQ_ANSWER_LIMIT = 3000
+
+
+async def publish(
+    session: AsyncSession,
+    category_id: int,
+    question: str,
+    answer: str,
+    actor: Actor | None = None,
+    source_id: int | None = None,
+) -> FaqEntry:
+    """A new FAQ entry from an answered question (`source_id`), audited with the entry."""
     entry = FaqEntry(
         category_id=category_id,
         question=question,
@@ -414,14 +430,67 @@ async def publish(session: AsyncSession, category_id: int, question: str, answer
         search=search_key(question, answer),
     )
     session.add(entry)
+    await session.flush()
+    audit.record(session, actor, AuditKind.FAQ_PUBLISHED, entry=entry.id, question=source_id)
     await session.commit()
     return entry
 
 
+async def faq_entry(session: AsyncSession, entry_id: int) -> FaqEntry | None:
+    return await session.get(FaqEntry, entry_id, populate_existing=True)
+
+
+async def edit_faq(
+    session: AsyncSession,
+    entry: FaqEntry,
+    *,
+    question: str | None = None,
+    answer: str | None = None,
+    actor: Actor | None = None,
+) -> None:
+    """New text for the entry's question or answer; the search column follows it."""
+    if question is not None:
+        entry.question = question
+    if answer is not None:
+        entry.answer = answer
+    entry.search = search_key(entry.question, entry.answer)
+    change = tq.AUDIT_FAQ_QUESTION if question is not None else tq.AUDIT_FAQ_ANSWER
+    audit.record(session, actor, AuditKind.FAQ_CHANGED, entry=entry.id, change=change)
+    await session.commit()
+
+
+async def set_faq_hidden(
+    session: AsyncSession, entry_id: int, hidden: bool, actor: Actor | None = None
+) -> bool:
+    """Take the entry off /faq or put it back; False when it already was so (a second
+    press), and then nothing is audited."""
+    done = await session.execute(
+        update(FaqEntry)
+        .where(FaqEntry.id == entry_id, FaqEntry.hidden.is_(not hidden))
+        .values(hidden=hidden)
+    )
+    if not done.rowcount:  # type: ignore[attr-defined]
+        await session.commit()
+        return False
+    change = tq.AUDIT_FAQ_HIDDEN if hidden else tq.AUDIT_FAQ_SHOWN
+    audit.record(session, actor, AuditKind.FAQ_CHANGED, entry=entry_id, change=change)
+    await session.commit()
+    return True
+
+
 async def faq(
-    session: AsyncSession, category_id: int | None = None, words: str = "", limit: int = 10
+    session: AsyncSession,
+    category_id: int | None = None,
+    words: str = "",
+    limit: int = 10,
+    *,
+    with_hidden: bool = False,
 ) -> Sequence[FaqEntry]:
+    """Entries of a category or matching every word, newest first; hidden ones only for
+    those who manage the FAQ."""
     query = select(FaqEntry)
+    if not with_hidden:
+        query = query.where(FaqEntry.hidden.is_(False))
     if category_id:
         query = query.where(FaqEntry.category_id == category_id)
     for word in search_key(words).split():

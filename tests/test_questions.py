@@ -568,3 +568,132 @@ async def test_myquestions_pages_opens_a_question_within_one_message_and_comes_b
         )
         assert fake.message(member.id, back.message_id) == before
     assert "Чужой вопрос" not in "\n".join(m.text or "" for m in fake.messages(member.id))
+
+
+async def _audited(
+    sessions: async_sessionmaker[AsyncSession], kind: str
+) -> list[dict[str, object]]:
+    from models import AuditEntry
+
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(AuditEntry).where(AuditEntry.kind == kind).order_by(AuditEntry.id)
+        )
+        return [dict(row.details or {}) for row in rows]
+
+
+async def test_an_answerer_edits_hides_and_restores_a_faq_entry(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    from handlers.questions_common import FaqAction, FaqCB, FaqEditCB
+    from models import FaqEntry
+
+    await _setup(running_bot, fake, member)
+    await _ask(fake, member)
+    await fake.click(CONSULTANT, "Взять в работу")
+    await fake.send_message(CONSULTANT, "Ответ участнику")
+    await fake.click(CONSULTANT, "Опубликовать в FAQ")
+    await fake.send_message(CONSULTANT, "Положена ли доплата за классное руководство?")
+    await fake.send_message(CONSULTANT, "Да. " * 800)  # 3200 characters: too long for one screen
+    assert "Слишком длинно: 3199 знаков, можно до 3000" in screen(fake, CONSULTANT.id).text
+    assert "Отмена" in button_texts(screen(fake, CONSULTANT.id))
+    await fake.send_message(CONSULTANT, "Да, с 1 сентября 2023 года — 5000 рублей.")
+    assert "Опубликовано" in screen(fake, CONSULTANT.id).text
+    async with running_bot.sessions() as session:
+        (entry,) = list(await session.scalars(select(FaqEntry)))
+    question = await _question(running_bot.sessions)
+    assert await _audited(running_bot.sessions, "faq_published") == [
+        {"entry": entry.id, "question": question.id}
+    ]
+
+    # A member reads the entry whole, with no way to change it; a forged button changes nothing.
+    await fake.send_message(member, "/faq")
+    await fake.click(member, "Оплата труда")
+    await fake.click(member, "❓ Положена ли доплата за классное руководство?")
+    read = screen(fake, member.id)
+    assert "5000 рублей" in read.text and button_texts(read) == ["« Назад"]
+    for action in (FaqAction.HIDE_YES, FaqAction.ANSWER):
+        await fake.send_callback(member, FaqEditCB(action=action, entry=entry.id).pack())
+        assert "устарела" in (fake.callback_answers[-1].get("text") or "")
+    async with running_bot.sessions() as session:
+        assert (await session.get(FaqEntry, entry.id)).hidden is False  # type: ignore[union-attr]
+
+    # The answerer edits the answer: a photo is refused, «Отмена» keeps the old text.
+    await fake.send_message(CONSULTANT, "/faq")
+    await fake.click(CONSULTANT, "Оплата труда")
+    await fake.click(CONSULTANT, "❓ Положена ли доплата за классное руководство?")
+    card = screen(fake, CONSULTANT.id)
+    assert "В FAQ: опубликована" in card.text
+    assert button_texts(card) == [
+        "✏️ Изменить вопрос",
+        "✏️ Изменить ответ",
+        "🙈 Снять из FAQ",
+        "« Назад",
+    ]
+    await fake.click(CONSULTANT, "✏️ Изменить ответ")
+    prompt = screen(fake, CONSULTANT.id)
+    assert "Пришлите новый текст ответа" in prompt.text.replace("<b>", "").replace("</b>", "")
+    assert "5000 рублей" in prompt.text  # the current text to start from
+    assert button_texts(prompt) == ["Отмена"]
+    await fake.send_photo(CONSULTANT)
+    assert "публикуется текст" in screen(fake, CONSULTANT.id).text
+    await fake.send_message(CONSULTANT, "Да, 6000 рублей.")
+    assert "Сохранить?" in screen(fake, CONSULTANT.id).text
+    await fake.click(CONSULTANT, "Отмена")
+    assert "В FAQ: опубликована" in screen(fake, CONSULTANT.id).text
+    await fake.send_message(CONSULTANT, "Это уже не правка")  # no longer editing: ignored
+    async with running_bot.sessions() as session:
+        assert (await session.get(FaqEntry, entry.id)).answer.endswith("5000 рублей.")  # type: ignore[union-attr]
+
+    await fake.click(CONSULTANT, "✏️ Изменить ответ")
+    await fake.send_message(CONSULTANT, "Да, 6000 рублей.")
+    older = screen(fake, CONSULTANT.id)
+    await fake.send_message(CONSULTANT, "Да, 7000 рублей с 1 января.")
+    newer = screen(fake, CONSULTANT.id)
+    await fake.click(CONSULTANT, "✅ Сохранить", older.message_id)  # not the latest text
+    assert "устарела" in (fake.callback_answers[-1].get("text") or "")
+    await fake.click(CONSULTANT, "✅ Сохранить", newer.message_id)
+    assert fake.callback_answers[-1].get("text") == "Сохранено."
+    assert "7000 рублей" in screen(fake, CONSULTANT.id).text
+    await fake.send_message(member, "/faq")
+    await fake.send_message(member, "7000")
+    assert "7000 рублей с 1 января" in screen(fake, member.id).text
+    await fake.send_message(member, "5000")
+    assert "Ничего не нашлось" in screen(fake, member.id).text
+
+    # Hiding asks first; «Назад» keeps it; «Да, снять» takes it off /faq and the search.
+    await fake.click(CONSULTANT, "🙈 Снять из FAQ")
+    assert "Снять запись из FAQ?" in screen(fake, CONSULTANT.id).text
+    assert button_texts(screen(fake, CONSULTANT.id)) == ["Да, снять", "« Назад"]
+    await fake.click(CONSULTANT, "« Назад")
+    assert "В FAQ: опубликована" in screen(fake, CONSULTANT.id).text
+    await fake.click(CONSULTANT, "🙈 Снять из FAQ")
+    await fake.click(CONSULTANT, "Да, снять")
+    assert fake.callback_answers[-1].get("text") == "Запись снята из FAQ."
+    assert "В FAQ: <b>снята</b>" in screen(fake, CONSULTANT.id).text
+    await fake.send_callback(
+        CONSULTANT, FaqEditCB(action=FaqAction.HIDE_YES, entry=entry.id).pack()
+    )
+    assert "уже сделано" in (fake.callback_answers[-1].get("text") or "")
+
+    await fake.send_message(member, "/faq")
+    await fake.click(member, "Оплата труда")
+    assert "пока нет ответов" in screen(fake, member.id).text
+    await fake.send_message(member, "7000")
+    assert "Ничего не нашлось" in screen(fake, member.id).text
+    await fake.send_callback(member, FaqCB(cat=entry.category_id, entry=entry.id).pack())
+    assert fake.callback_answers[-1].get("text") == "Этой записи в FAQ больше нет."
+
+    # The answerer still finds it, marked, and puts it back.
+    await fake.send_message(CONSULTANT, "/faq")
+    await fake.click(CONSULTANT, "Оплата труда")
+    await fake.click(CONSULTANT, "❓ 🙈 Положена ли доплата за классное руководство?")
+    await fake.click(CONSULTANT, "👁 Вернуть в FAQ")
+    assert fake.callback_answers[-1].get("text") == "Запись снова в FAQ."
+    await fake.send_message(member, "/faq")
+    await fake.send_message(member, "7000")
+    assert "7000 рублей с 1 января" in screen(fake, member.id).text
+
+    changes = [d["change"] for d in await _audited(running_bot.sessions, "faq_changed")]
+    assert changes == ["ответ", "снята из FAQ", "возвращена в FAQ"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

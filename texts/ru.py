@@ -580,6 +580,8 @@ AUDIT_KINDS = {
     "material_deleted": "Материал удалён",
     "plan_imported": "Загружен план мероприятий",
     "plan_name_linked": "Привязано имя плана",
+    "faq_published": "Запись FAQ опубликована",
+    "faq_changed": "Запись FAQ изменена",
 }
 # One line of the journal: the kind's template over its details.
 AUDIT_LINES = {
@@ -613,6 +615,8 @@ AUDIT_LINES = {
         "изменено {updated}"
     ),
     "plan_name_linked": "привязал(а) имя плана «{name}» к человеку №{person_id}",
+    "faq_published": "опубликовал(а) запись FAQ №{entry} (вопрос № {question})",
+    "faq_changed": "изменил(а) запись FAQ №{entry}: {change}",
 }
 
 # --- generic -----------------------------------------------------------------------------

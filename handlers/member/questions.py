@@ -27,11 +27,16 @@ from handlers.questions_common import (
     card_buttons,
     content_of,
     copy,
+    faq_entry_rows,
+    faq_entry_screen,
+    faq_screen,
+    faq_sections,
 )
 from handlers.states import Asking
 from handlers.ui import fit, show
 from models import Person, PostKind, Question, QuestionStatus
 from services import questions
+from services.people import Roles
 from texts import questions as tq
 from texts import ru
 from texts.ru import h
@@ -383,44 +388,43 @@ async def on_my_button(
 # --- the FAQ ----------------------------------------------------------------------------
 
 
-async def _faq_screen(session: AsyncSession, category_id: int) -> tuple[str, InlineKeyboardMarkup]:
-    cats = await questions.categories(session)
-    if not category_id:
-        rows = [[button(c.title, FaqCB(cat=c.id))] for c in cats]
-        return tq.FAQ_TITLE, InlineKeyboardMarkup(inline_keyboard=rows)
-    title = next((c.title for c in cats if c.id == category_id), "")
-    entries = await questions.faq(session, category_id)
-    text = tq.FAQ_CATEGORY.format(category=h(title))
-    text += (
-        "".join(tq.FAQ_ITEM.format(question=h(e.question), answer=h(e.answer)) for e in entries)
-        or tq.FAQ_EMPTY
-    )
-    return text, InlineKeyboardMarkup(inline_keyboard=[[button(tq.BACK, FaqCB())]])
-
-
-async def cmd_faq(message: Message, session: AsyncSession, state: FSMContext) -> None:
+async def cmd_faq(
+    message: Message, session: AsyncSession, roles: Roles, state: FSMContext
+) -> None:
     await state.set_state(Asking.faq_search)
-    text, markup = await _faq_screen(session, 0)
+    text, markup = await faq_screen(session, 0, roles.answers_questions)
     await message.answer(text, reply_markup=markup)
 
 
 async def on_faq_button(
-    callback: CallbackQuery, callback_data: FaqCB, session: AsyncSession
+    callback: CallbackQuery, callback_data: FaqCB, session: AsyncSession, roles: Roles
 ) -> None:
+    manager = roles.answers_questions
+    if callback_data.cat and await questions.category(session, callback_data.cat) is None:
+        await callback.answer(tq.FAQ_GONE, show_alert=True)
+        return
+    if not callback_data.entry:
+        await callback.answer()
+        await show(callback, *await faq_screen(session, callback_data.cat, manager))
+        return
+    entry = await questions.faq_entry(session, callback_data.entry)
+    if entry is None or (entry.hidden and not manager):
+        await callback.answer(tq.FAQ_GONE, show_alert=True)
+        return
     await callback.answer()
-    await show(callback, *await _faq_screen(session, callback_data.cat))
+    await show(callback, *await faq_entry_screen(session, entry, manager))
 
 
-async def on_faq_search(message: Message, session: AsyncSession) -> None:
-    query = (message.text or "")[:60]
-    found = await questions.faq(session, words=query)
+async def on_faq_search(message: Message, session: AsyncSession, roles: Roles) -> None:
+    query = (message.text or "")[: ru.SEARCH_QUERY_LIMIT]
+    found = await questions.faq(session, words=query, with_hidden=roles.answers_questions)
     if not found:
         await message.answer(tq.FAQ_NOTHING.format(query=h(query)))
         return
-    text = tq.FAQ_FOUND.format(query=h(query)) + "".join(
-        tq.FAQ_ITEM.format(question=h(e.question), answer=h(e.answer)) for e in found
+    text = fit(tq.FAQ_FOUND.format(query=h(query)), faq_sections(found))
+    await message.answer(
+        text, reply_markup=InlineKeyboardMarkup(inline_keyboard=faq_entry_rows(found))
     )
-    await message.answer(text[:4000])
 
 
 async def cmd_questions_not_answerer(message: Message) -> None:
