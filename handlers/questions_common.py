@@ -35,6 +35,7 @@ class AskAction(StrEnum):
     DOWN = "d"
     NO_COMMENT = "n"
     NO_CLARIFICATION = "z"  # «Отмена» under «Напишите уточнение»
+    TOPICS = "g"  # «« Назад» from writing to the choice of category: the empty draft goes
 
 
 class AskCB(CallbackData, prefix="qk"):

@@ -41,6 +41,7 @@ from texts import questions as tq
 PAGE_SIZE = 8
 MY_PAGE_SIZE = 8  # /myquestions
 CLOSE_REASON_LIMIT = 500  # the column keeps it, the member reads it
+QUESTION_PARTS_LIMIT = 10  # messages in one question: an answerer reads them all
 WAITING = (QuestionStatus.OPEN, QuestionStatus.TAKEN)
 
 
@@ -130,6 +131,11 @@ async def posts(
     if kind is not None:
         query = query.where(QuestionPost.kind == kind)
     return (await session.scalars(query.order_by(QuestionPost.id))).all()
+
+
+def has_text(thread: Sequence[QuestionPost]) -> bool:
+    """Whether the question says something in words (a photo alone does not)."""
+    return any(post.text and post.text.strip() for post in thread)
 
 
 async def _territory_of(session: AsyncSession, org_id: int | None) -> int | None:

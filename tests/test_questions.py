@@ -697,3 +697,76 @@ async def test_an_answerer_edits_hides_and_restores_a_faq_entry(
     changes = [d["change"] for d in await _audited(running_bot.sessions, "faq_changed")]
     assert changes == ["ответ", "снята из FAQ", "возвращена в FAQ"]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def _drafts(sessions: async_sessionmaker[AsyncSession]) -> list[Question]:
+    async with sessions() as session:
+        return list(await session.scalars(select(Question).where(Question.status == "draft")))
+
+
+async def test_asking_on_a_phone_every_step_has_a_way_back_and_a_clear_refusal(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _setup(running_bot, fake, member)
+    await fake.send_message(member, "/ask")
+    choose = screen(fake, member.id)
+    assert button_texts(choose)[-1] == "Отмена"
+    await fake.click(member, "Оплата труда")
+    write = screen(fake, member.id)
+    assert write.message_id == choose.message_id
+    assert button_texts(write) == ["« Назад", "Отмена"]
+    await fake.click(member, "« Назад")  # another category after all: the empty draft goes
+    assert "Выберите тему" in screen(fake, member.id).text
+    assert await _drafts(running_bot.sessions) == []
+
+    await fake.click(member, "Охрана труда")
+    await fake.send_sticker(member)
+    refused = screen(fake, member.id)
+    assert "голосовые, стикеры" in refused.text and button_texts(refused) == ["Отмена"]
+    await fake.send_photo(member)  # a photo with no caption
+    assert "Добавлено (1)" in screen(fake, member.id).text
+    await fake.click(member, "✅ Отправить")
+    assert "хотя бы пару слов текстом" in (fake.callback_answers[-1].get("text") or "")
+    (draft,) = await _drafts(running_bot.sessions)  # still being written
+    await fake.send_sticker(member)
+    assert "✅ Отправить" in button_texts(screen(fake, member.id))  # the way on stays
+    for number in range(2, 11):
+        await fake.send_message(member, f"Часть {number}")
+    assert "Добавлено (10)" in screen(fake, member.id).text
+    await fake.send_message(member, "Часть 11")
+    too_many = screen(fake, member.id)
+    assert "уже 10 сообщений" in too_many.text and "✅ Отправить" in button_texts(too_many)
+    await fake.click(member, "✅ Отправить")
+    assert f"Вопрос № {draft.id} принят" in screen(fake, member.id).text
+    assert len(await _posts(running_bot.sessions)) == 10
+
+    # The clarification: a sticker is refused and the one clarification stays unused.
+    await fake.click(CONSULTANT, "Взять в работу")
+    await fake.send_message(CONSULTANT, "Ответ")
+    await fake.click(member, "Уточнить")
+    await fake.send_sticker(member)
+    assert "голосовые, стикеры" in screen(fake, member.id).text
+    assert not (await _question(running_bot.sessions)).clarified
+    await fake.send_message(member, "А подробнее?")
+    assert "Уточнение передано" in screen(fake, member.id).text
+    await fake.click(CONSULTANT, "Ответить")
+    await fake.send_message(CONSULTANT, "Подробнее — в приказе.")
+    await fake.click(member, "👍")
+    await fake.send_sticker(member)
+    assert button_texts(screen(fake, member.id)) == ["Без комментария"]
+    await fake.click(member, "Без комментария")
+    assert "сохранён" in screen(fake, member.id).text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_long_closing_reason_is_refused_not_cut(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser
+) -> None:
+    await _setup(running_bot, fake, member)
+    await _ask(fake, member)
+    await fake.click(CONSULTANT, "Закрыть без ответа")
+    await fake.send_message(CONSULTANT, "Не к профсоюзу. " * 40)  # 640 characters
+    assert "Слишком длинно" in screen(fake, CONSULTANT.id).text
+    assert (await _question(running_bot.sessions)).status is QuestionStatus.OPEN
+    await fake.send_message(CONSULTANT, "Вопрос не к профсоюзу")
+    assert "Причина: Вопрос не к профсоюзу" in screen(fake, member.id).text

@@ -63,6 +63,11 @@ def _confirm_markup(question_id: int) -> InlineKeyboardMarkup:
     )
 
 
+def _cancel_markup(question_id: int) -> InlineKeyboardMarkup:
+    cancel = button(tq.CANCEL, AskCB(action=AskAction.CANCEL, q=question_id))
+    return InlineKeyboardMarkup(inline_keyboard=[[cancel]])
+
+
 def answer_markup(question_id: int, clarified: bool) -> InlineKeyboardMarkup:
     rows = []
     if not clarified:
@@ -116,14 +121,12 @@ async def on_ask_button(
         await state.set_state(Asking.writing)
         await state.set_data({"question": question.id})
         await callback.answer()
+        back = button(tq.BACK, AskCB(action=AskAction.TOPICS, q=question.id))
+        cancel = button(tq.CANCEL, AskCB(action=AskAction.CANCEL, q=question.id))
         await show(
             callback,
             tq.ASK_WRITE.format(category=h(category.title)),
-            InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [button(tq.CANCEL, AskCB(action=AskAction.CANCEL, q=question.id))]
-                ]
-            ),
+            InlineKeyboardMarkup(inline_keyboard=[[back, cancel]]),
         )
         return
     if action is AskAction.CANCEL and not callback_data.q:
@@ -147,19 +150,27 @@ async def _on_own_question(
     bot: Bot,
     settings: Settings,
 ) -> None:
-    if action in (AskAction.SEND, AskAction.SEND_ANONYMOUS, AskAction.CANCEL):
+    if action in (AskAction.SEND, AskAction.SEND_ANONYMOUS, AskAction.CANCEL, AskAction.TOPICS):
         if question.status is not QuestionStatus.DRAFT:
             await callback.answer(tq.ASK_STALE, show_alert=True)
             return
-        await state.clear()
-        if action is AskAction.CANCEL:
+        if action in (AskAction.CANCEL, AskAction.TOPICS):
+            await state.clear()
             await questions.drop_draft(session, question.id)
             await callback.answer()
-            await show(callback, tq.ASK_CANCELLED)
+            if action is AskAction.CANCEL:
+                await show(callback, tq.ASK_CANCELLED)
+            else:
+                await show(callback, tq.ASK_CHOOSE, await categories_markup(session))
             return
-        if not await questions.posts(session, question.id):
+        thread = await questions.posts(session, question.id)
+        if not thread:
             await callback.answer(tq.ASK_EMPTY, show_alert=True)
             return
+        if not questions.has_text(thread):  # still writing: the state stays
+            await callback.answer(tq.ASK_NEEDS_TEXT, show_alert=True)
+            return
+        await state.clear()
         anonymous = action is AskAction.SEND_ANONYMOUS
         question, recipients = await questions.submit(
             session, question, anonymous, settings.admin_ids
@@ -220,9 +231,17 @@ async def on_question_part(
         await state.clear()
         await message.answer(tq.ASK_STALE)
         return
+    count = len(await questions.posts(session, question.id))
     kind, text = content_of(message)
-    if kind not in ACCEPTED_CONTENT:
-        await message.answer(tq.ASK_BAD_TYPE)
+    if kind not in ACCEPTED_CONTENT or count >= questions.QUESTION_PARTS_LIMIT:
+        # Always with the buttons: the way on (or out) stays under the latest message.
+        refusal = (
+            tq.ASK_BAD_TYPE
+            if kind not in ACCEPTED_CONTENT
+            else tq.ASK_TOO_MANY.format(limit=questions.QUESTION_PARTS_LIMIT)
+        )
+        markup = _confirm_markup(question.id) if count else _cancel_markup(question.id)
+        await message.answer(refusal, reply_markup=markup)
         return
     await questions.add_post(
         session,
@@ -234,9 +253,8 @@ async def on_question_part(
         kind,
         text,
     )
-    count = len(await questions.posts(session, question.id))
     await message.answer(
-        tq.ASK_ADDED.format(count=count), reply_markup=_confirm_markup(question.id)
+        tq.ASK_ADDED.format(count=count + 1), reply_markup=_confirm_markup(question.id)
     )
 
 
@@ -244,11 +262,17 @@ async def on_clarification(
     message: Message, session: AsyncSession, person: Person, state: FSMContext, bot: Bot
 ) -> None:
     question = await _own_question(session, person, (await state.get_data()).get("question", 0))
+    kind, text = content_of(message)
+    if question is not None and kind not in ACCEPTED_CONTENT:  # the clarification stays unused
+        cancel = button(tq.CANCEL, AskCB(action=AskAction.NO_CLARIFICATION, q=question.id))
+        await message.answer(
+            tq.ASK_BAD_TYPE, reply_markup=InlineKeyboardMarkup(inline_keyboard=[[cancel]])
+        )
+        return
     await state.clear()
     if question is None or not await questions.clarify(session, question):
         await message.answer(tq.CLARIFY_USED)
         return
-    kind, text = content_of(message)
     await questions.add_post(
         session,
         question,
@@ -280,6 +304,14 @@ async def on_rating_comment(
     if question is not None and question.rating is not None:
         await questions.rate(session, question, question.rating, message.text or "")
     await message.answer(tq.RATING_SAVED)
+
+
+async def on_rating_not_text(message: Message, state: FSMContext) -> None:
+    question_id = (await state.get_data()).get("question", 0)
+    skip = button(tq.RATING_SKIP, AskCB(action=AskAction.NO_COMMENT, q=question_id))
+    await message.answer(
+        tq.RATING_TEXT_ONLY, reply_markup=InlineKeyboardMarkup(inline_keyboard=[[skip]])
+    )
 
 
 async def _my_list(
@@ -445,5 +477,6 @@ def router() -> Router:
     r.message.register(on_question_part, StateFilter(Asking.writing), NOT_COMMAND)
     r.message.register(on_clarification, StateFilter(Asking.clarifying), NOT_COMMAND)
     r.message.register(on_rating_comment, StateFilter(Asking.rating_comment), TYPED)
+    r.message.register(on_rating_not_text, StateFilter(Asking.rating_comment), NOT_COMMAND)
     r.message.register(on_faq_search, StateFilter(Asking.faq_search), TYPED)
     return r
