@@ -549,7 +549,7 @@ async def test_myquestions_pages_opens_a_question_within_one_message_and_comes_b
     await fake.click(member, "📎 Показать сообщения как есть")
     texts = [m.text for m in fake.messages(member.id)]
     assert texts[-3:-1] == [long_question, long_answer]  # copied as written, whole
-    assert "как они были написаны" in screen(fake, member.id).text
+    assert "так, как они были написаны" in screen(fake, member.id).text
     await fake.click(member, "« К списку")
     back = screen(fake, member.id)
     assert [t for t in button_texts(back) if t.startswith("№ ")] == ["№ 1 · есть ответ"]
