@@ -275,6 +275,7 @@ def _report_job(
             quarter=args.quarter,
             territory=args.territory,
             tz=settings.tz,
+            question_sla_days=settings.question_sla_days,
         )
         return EXIT_OK if written else EXIT_FAILED
 

@@ -36,6 +36,10 @@ class DatabaseSettings(BaseSettings):
     # The machine's Unix time at which it was CLOCK_NOW (empty: when this process starts):
     # processes given the same pair share one clock (a bot's BROADCAST_WORKERS children).
     clock_now_at: float | None = None
+    # Members' questions: working days without an answer before the territory's answerers are
+    # reminded; after twice that the question goes to the regional admins. Here, not in
+    # Settings, because `report questions` measures answers against it without the token.
+    question_sla_days: int = Field(default=3, ge=1, le=30)
 
     @field_validator("database_url")
     @classmethod
@@ -150,9 +154,6 @@ class Settings(DatabaseSettings):
     # The library of materials keeps its own copy of each file here (relative: to the
     # working directory), so a new bot token can re-send them: `materials reupload`.
     files_dir: Path = Path("data/files")
-    # Members' questions: working days without an answer before the territory's answerers are
-    # reminded; after twice that the question goes to the regional admins.
-    question_sla_days: int = Field(default=3, ge=1, le=30)
     # The plan of events: reminders to responsible people N days before each due month's end.
     plan_remind_days: Annotated[tuple[int, ...], NoDecode] = (14, 3)
     # Seminars and trainings: the second reminder goes this many minutes before the start

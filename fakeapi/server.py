@@ -440,6 +440,13 @@ class FakeTelegram:
         body = self._factory.photo_message(user, caption, media_group_id)
         return await self.send_update(body, wait=wait, wait_timeout=wait_timeout)
 
+    async def send_sticker(
+        self, user: FakeUser, *, wait: bool = True, wait_timeout: float | None = None
+    ) -> JsonDict:
+        """The user sends a sticker."""
+        body = self._factory.sticker_message(user)
+        return await self.send_update(body, wait=wait, wait_timeout=wait_timeout)
+
     async def click(
         self,
         user: FakeUser,

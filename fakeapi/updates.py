@@ -226,6 +226,22 @@ class UpdateFactory:
             body["media_group_id"] = media_group_id
         return {"message": body}
 
+    def sticker_message(self, user: FakeUser) -> JsonDict:
+        """A sticker: content the bot cannot take as text, photo or document."""
+        stored = self.world.store_file(
+            b"RIFF fake webp", folder="stickers", mime_type="image/webp"
+        )
+        sticker = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+        return {"message": self._user_message(user, "sticker", None, sticker)}
+
     def callback_query(self, user: FakeUser, data: str, message: JsonDict | None) -> JsonDict:
         """A callback_query update body, with `message` (a Message dict) attached if given."""
         chat = self.world.register_user(user)

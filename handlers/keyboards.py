@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -50,6 +51,19 @@ def consent(link: str = "") -> InlineKeyboardMarkup:
 
 def pages(total: int) -> int:
     return max(1, -(-total // PAGE_SIZE))
+
+
+def pager(
+    page: int, total: int, to: Callable[[int], CallbackData], size: int = PAGE_SIZE
+) -> list[InlineKeyboardButton]:
+    """‹ Назад / Вперёд › under a list of `total` rows, `size` a page; `to(n)` is the data
+    of page n. Empty when the list fits one page."""
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton(text=ru.PAGE_PREV, callback_data=to(page - 1).pack()))
+    if page + 1 < max(1, -(-total // size)):
+        row.append(InlineKeyboardButton(text=ru.PAGE_NEXT, callback_data=to(page + 1).pack()))
+    return row
 
 
 def _org_rows(

@@ -3,6 +3,7 @@ message as written, the card an answerer sees."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from aiogram import Bot
@@ -12,7 +13,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from models import Organization, Person, Question, QuestionStatus, utcnow
+from handlers.keyboards import short
+from handlers.ui import fit
+from models import FaqEntry, Organization, Person, Question, QuestionStatus, utcnow
 from services import questions
 from services.people import Roles
 from texts import questions as tq
@@ -32,6 +35,7 @@ class AskAction(StrEnum):
     DOWN = "d"
     NO_COMMENT = "n"
     NO_CLARIFICATION = "z"  # «Отмена» under «Напишите уточнение»
+    TOPICS = "g"  # «« Назад» from writing to the choice of category: the empty draft goes
 
 
 class AskCB(CallbackData, prefix="qk"):
@@ -67,8 +71,38 @@ class ListCB(CallbackData, prefix="ql"):
     page: int = 0
 
 
+class MyCB(CallbackData, prefix="qm"):
+    """/myquestions: the list's `page`, or the member's question `q` opened from it; `resend`
+    sends the question's messages again as written."""
+
+    page: int = 0
+    q: int = 0
+    resend: bool = False
+
+
 class FaqCB(CallbackData, prefix="faq"):
+    """/faq: a category (0: the list of them) and one of its entries opened (0: none)."""
+
     cat: int = 0
+    entry: int = 0
+
+
+class FaqAction(StrEnum):
+    QUESTION = "q"  # asks for the question's new text
+    ANSWER = "a"  # asks for the answer's new text
+    SAVE = "s"  # the typed text, as previewed
+    HIDE = "h"  # asks to confirm
+    HIDE_YES = "y"
+    SHOW = "w"
+    BACK = "b"  # to the entry, nothing changed
+
+
+class FaqEditCB(CallbackData, prefix="faqe"):
+    """An answerer's button on a FAQ entry; `v` names the typed text a «Сохранить» saves."""
+
+    action: FaqAction
+    entry: int
+    v: int = 0
 
 
 def button(text: str, data: CallbackData) -> InlineKeyboardButton:
@@ -138,3 +172,76 @@ def card_buttons(question: Question) -> InlineKeyboardMarkup:
         rows.append([button(tq.TO_FAQ, CardCB(action=CardAction.FAQ, q=question.id))])
     rows.append([button(tq.BACK, ListCB())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+# --- the FAQ's screens: members read them, answerers also manage the entries ------------
+
+Screen = tuple[str, InlineKeyboardMarkup]
+
+
+def faq_sections(entries: Sequence[FaqEntry]) -> list[tuple[str, str]]:
+    """The entries as `fit` sections: each question in bold, its answer under it."""
+    sections: list[tuple[str, str]] = []
+    for entry in entries:
+        mark = tq.FAQ_HIDDEN_MARK if entry.hidden else ""
+        sections += [
+            (tq.FAQ_ITEM_QUESTION, mark + entry.question),
+            (tq.FAQ_ITEM_ANSWER, entry.answer),
+        ]
+    return sections
+
+
+def faq_entry_rows(entries: Sequence[FaqEntry]) -> list[list[InlineKeyboardButton]]:
+    """A button per entry that opens it whole (a list may have to cut long answers)."""
+    return [
+        [
+            button(
+                short(
+                    tq.FAQ_OPEN.format(
+                        question=(tq.FAQ_HIDDEN_MARK if e.hidden else "") + e.question
+                    )
+                ),
+                FaqCB(cat=e.category_id, entry=e.id),
+            )
+        ]
+        for e in entries
+    ]
+
+
+async def faq_screen(session: AsyncSession, category_id: int, manager: bool) -> Screen:
+    """The categories (0), or a category's entries; hidden ones only for a `manager`."""
+    cats = await questions.categories(session)
+    if not category_id:
+        rows = [[button(c.title, FaqCB(cat=c.id))] for c in cats]
+        return tq.FAQ_TITLE, InlineKeyboardMarkup(inline_keyboard=rows)
+    title = next((c.title for c in cats if c.id == category_id), "")
+    entries = await questions.faq(session, category_id, with_hidden=manager)
+    head = tq.FAQ_CATEGORY.format(category=h(title))
+    text = fit(head, faq_sections(entries)) if entries else head + tq.FAQ_EMPTY
+    rows = faq_entry_rows(entries)
+    rows.append([button(tq.BACK, FaqCB())])
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def faq_entry_screen(session: AsyncSession, entry: FaqEntry, manager: bool) -> Screen:
+    """One entry whole; a `manager` sees its state and the buttons to edit or hide it."""
+    category = await questions.category(session, entry.category_id)
+    head = tq.FAQ_CATEGORY.format(category=h(category.title if category else ""))
+    rows: list[list[InlineKeyboardButton]] = []
+    if manager:
+        head += tq.FAQ_STATE_HIDDEN if entry.hidden else tq.FAQ_STATE_SHOWN
+        rows.append(
+            [
+                button(tq.FAQ_EDIT_QUESTION, FaqEditCB(action=FaqAction.QUESTION, entry=entry.id)),
+                button(tq.FAQ_EDIT_ANSWER, FaqEditCB(action=FaqAction.ANSWER, entry=entry.id)),
+            ]
+        )
+        toggle = (
+            button(tq.FAQ_SHOW, FaqEditCB(action=FaqAction.SHOW, entry=entry.id))
+            if entry.hidden
+            else button(tq.FAQ_HIDE, FaqEditCB(action=FaqAction.HIDE, entry=entry.id))
+        )
+        rows.append([toggle])
+    rows.append([button(tq.BACK, FaqCB(cat=entry.category_id))])
+    text = fit(head, faq_sections([entry]))
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)

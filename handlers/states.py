@@ -48,12 +48,13 @@ class Asking(StatesGroup):
 
 
 class Consulting(StatesGroup):
-    """An answerer's step on a question: the answer, a closing reason, a FAQ entry."""
+    """An answerer's step on a question: the answer, a closing reason, a FAQ entry, its edit."""
 
     answering = State()
     close_reason = State()
     faq_question = State()
     faq_answer = State()
+    faq_edit = State()  # a FAQ entry's new question or answer (entry and field in the data)
 
 
 class PlanReporting(StatesGroup):

@@ -39,6 +39,8 @@ class AuditKind(enum.StrEnum):
     MATERIAL_DELETED = "material_deleted"
     PLAN_IMPORTED = "plan_imported"
     PLAN_NAME_LINKED = "plan_name_linked"
+    FAQ_PUBLISHED = "faq_published"
+    FAQ_CHANGED = "faq_changed"
 
 
 class AuditVia(enum.StrEnum):

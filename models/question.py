@@ -124,3 +124,5 @@ class FaqEntry(TimestampMixin, Base):
     answer: Mapped[str] = mapped_column(Text)
     # casefold() of question and answer: SQLite's lower() knows no Cyrillic.
     search: Mapped[str] = mapped_column(Text)
+    # Taken off /faq by an answerer; the text stays, so it can be put back.
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     Audience,
+    AuditKind,
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
@@ -32,11 +33,15 @@ from models import (
     RoleKind,
     utcnow,
 )
-from services import workdays
+from services import audit, workdays
+from services.audit import Actor
 from services.broadcasts import outbox
 from texts import questions as tq
 
 PAGE_SIZE = 8
+MY_PAGE_SIZE = 8  # /myquestions
+CLOSE_REASON_LIMIT = 500  # the column keeps it, the member reads it
+QUESTION_PARTS_LIMIT = 10  # messages in one question: an answerer reads them all
 WAITING = (QuestionStatus.OPEN, QuestionStatus.TAKEN)
 
 
@@ -126,6 +131,11 @@ async def posts(
     if kind is not None:
         query = query.where(QuestionPost.kind == kind)
     return (await session.scalars(query.order_by(QuestionPost.id))).all()
+
+
+def has_text(thread: Sequence[QuestionPost]) -> bool:
+    """Whether the question says something in words (a photo alone does not)."""
+    return any(post.text and post.text.strip() for post in thread)
 
 
 async def _territory_of(session: AsyncSession, org_id: int | None) -> int | None:
@@ -230,7 +240,7 @@ async def close(session: AsyncSession, question_id: int, reason: str) -> bool:
     done = await session.execute(
         update(Question)
         .where(Question.id == question_id, Question.status.in_(WAITING))
-        .values(status=QuestionStatus.CLOSED, closed_reason=reason[:500])
+        .values(status=QuestionStatus.CLOSED, closed_reason=reason[:CLOSE_REASON_LIMIT])
     )
     await session.commit()
     return bool(done.rowcount)  # type: ignore[attr-defined]
@@ -268,15 +278,20 @@ async def rate(
     await session.commit()
 
 
-async def of_member(session: AsyncSession, person_id: int) -> Sequence[Question]:
-    return (
+async def of_member(
+    session: AsyncSession, person_id: int, page: int = 0
+) -> tuple[Sequence[Question], int]:
+    """A page of the member's own questions, newest first, and how many they have."""
+    mine = select(Question).where(
+        Question.person_id == person_id, Question.status != QuestionStatus.DRAFT
+    )
+    total = int(await session.scalar(select(func.count()).select_from(mine.subquery())) or 0)
+    found = (
         await session.scalars(
-            select(Question)
-            .where(Question.person_id == person_id, Question.status != QuestionStatus.DRAFT)
-            .order_by(Question.id.desc())
-            .limit(30)
+            mine.order_by(Question.id.desc()).offset(page * MY_PAGE_SIZE).limit(MY_PAGE_SIZE)
         )
     ).all()
+    return found, total
 
 
 def _in_scope(query: Select[Question], scope: Scope) -> Select[Question]:
@@ -400,7 +415,20 @@ def search_key(*parts: str) -> str:
     return " ".join(parts).casefold().replace("ё", "е")
 
 
-async def publish(session: AsyncSession, category_id: int, question: str, answer: str) -> FaqEntry:
+# Lengths that keep an entry whole on its own screen, within Telegram's 4096 characters.
+FAQ_QUESTION_LIMIT = 500
+FAQ_ANSWER_LIMIT = 3000
+
+
+async def publish(
+    session: AsyncSession,
+    category_id: int,
+    question: str,
+    answer: str,
+    actor: Actor | None = None,
+    source_id: int | None = None,
+) -> FaqEntry:
+    """A new FAQ entry from an answered question (`source_id`), audited with the entry."""
     entry = FaqEntry(
         category_id=category_id,
         question=question,
@@ -408,14 +436,67 @@ async def publish(session: AsyncSession, category_id: int, question: str, answer
         search=search_key(question, answer),
     )
     session.add(entry)
+    await session.flush()
+    audit.record(session, actor, AuditKind.FAQ_PUBLISHED, entry=entry.id, question=source_id)
     await session.commit()
     return entry
 
 
+async def faq_entry(session: AsyncSession, entry_id: int) -> FaqEntry | None:
+    return await session.get(FaqEntry, entry_id, populate_existing=True)
+
+
+async def edit_faq(
+    session: AsyncSession,
+    entry: FaqEntry,
+    *,
+    question: str | None = None,
+    answer: str | None = None,
+    actor: Actor | None = None,
+) -> None:
+    """New text for the entry's question or answer; the search column follows it."""
+    if question is not None:
+        entry.question = question
+    if answer is not None:
+        entry.answer = answer
+    entry.search = search_key(entry.question, entry.answer)
+    change = tq.AUDIT_FAQ_QUESTION if question is not None else tq.AUDIT_FAQ_ANSWER
+    audit.record(session, actor, AuditKind.FAQ_CHANGED, entry=entry.id, change=change)
+    await session.commit()
+
+
+async def set_faq_hidden(
+    session: AsyncSession, entry_id: int, hidden: bool, actor: Actor | None = None
+) -> bool:
+    """Take the entry off /faq or put it back; False when it already was so (a second
+    press), and then nothing is audited."""
+    done = await session.execute(
+        update(FaqEntry)
+        .where(FaqEntry.id == entry_id, FaqEntry.hidden.is_(not hidden))
+        .values(hidden=hidden)
+    )
+    if not done.rowcount:  # type: ignore[attr-defined]
+        await session.commit()
+        return False
+    change = tq.AUDIT_FAQ_HIDDEN if hidden else tq.AUDIT_FAQ_SHOWN
+    audit.record(session, actor, AuditKind.FAQ_CHANGED, entry=entry_id, change=change)
+    await session.commit()
+    return True
+
+
 async def faq(
-    session: AsyncSession, category_id: int | None = None, words: str = "", limit: int = 10
+    session: AsyncSession,
+    category_id: int | None = None,
+    words: str = "",
+    limit: int = 10,
+    *,
+    with_hidden: bool = False,
 ) -> Sequence[FaqEntry]:
+    """Entries of a category or matching every word, newest first; hidden ones only for
+    those who manage the FAQ."""
     query = select(FaqEntry)
+    if not with_hidden:
+        query = query.where(FaqEntry.hidden.is_(False))
     if category_id:
         query = query.where(FaqEntry.category_id == category_id)
     for word in search_key(words).split():

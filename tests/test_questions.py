@@ -468,3 +468,305 @@ async def test_a_category_the_territory_has_nobody_for_goes_to_the_region(
     helper_saw = _everything_seen(fake, helper.id)
     assert f"Вопрос № {safety.id}" in helper_saw and f"Вопрос № {pay.id}" not in helper_saw
     assert f"Вопрос № {pay.id}" in _everything_seen(fake, admin.id)
+
+
+async def test_the_command_line_report_measures_answers_against_question_sla_days(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser, clock: FakeClock, tmp_path: Path
+) -> None:
+    await _setup(running_bot, fake, member)
+    await _ask(fake, member)  # Thursday 14 May 2026, 12:00 Moscow
+    await fake.click(CONSULTANT, "Взять в работу")
+    # Answered on Wednesday 20 May: four working days, late for 3, in time for 5.
+    clock.set(datetime(2026, 5, 20, 9, 30, tzinfo=UTC))
+    await fake.send_message(CONSULTANT, "Ответ")
+
+    def share(out: Path, **env: str) -> str:
+        done = run_cli(
+            "report",
+            "questions",
+            "--out",
+            str(out),
+            cwd=tmp_path,  # no .env there: no token, and none is needed
+            DATABASE_URL=running_bot.settings.database_url,
+            **env,
+        )
+        assert done.returncode == 0, done.stderr
+        (xlsx,) = out.glob("*.xlsx")
+        sheet = load_workbook(xlsx)["Итоги"]
+        return str(
+            {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}["Доля ответов в срок"]
+        )
+
+    assert (await asyncio.to_thread(share, tmp_path / "default")).startswith("0")
+    in_time = await asyncio.to_thread(share, tmp_path / "five", QUESTION_SLA_DAYS="5")
+    assert in_time.startswith("100")
+
+
+async def _ask_text(fake: FakeTelegram, member: FakeUser, category: str, text: str) -> None:
+    await fake.send_message(member, "/ask")
+    await fake.click(member, category)
+    await fake.send_message(member, text)
+    await fake.click(member, "✅ Отправить")
+
+
+async def test_myquestions_pages_opens_a_question_within_one_message_and_comes_back(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser
+) -> None:
+    from handlers.questions_common import MyCB
+
+    await _setup(running_bot, fake, member)
+    long_question = "Почему <не> доплатили & когда? " * 130  # ~4000 characters, escaped longer
+    await _ask_text(fake, member, "Оплата труда", long_question)
+    await fake.click(CONSULTANT, "Взять в работу")
+    long_answer = "Обратитесь в бухгалтерию <школы>. " * 115
+    await fake.send_message(CONSULTANT, long_answer)
+    for number in range(2, 10):
+        await _ask_text(fake, member, "Охрана труда", f"Вопрос {number}")
+
+    await fake.send_message(member, "/myquestions")
+    first = screen(fake, member.id)
+    assert "Всего: 9" in first.text and "Страница 1 из 2" in first.text
+    opened = [t for t in button_texts(first) if t.startswith("№ ")]
+    assert opened[0] == "№ 9 · ждёт ответа" and len(opened) == 8  # newest first
+    assert "Вперёд ›" in button_texts(first) and "‹ Назад" not in button_texts(first)
+    assert "№ 9 · Охрана труда · ждёт ответа" in first.text
+
+    await fake.click(member, "Вперёд ›")
+    second = screen(fake, member.id)
+    assert second.message_id == first.message_id  # the same screen, edited
+    assert [t for t in button_texts(second) if t.startswith("№ ")] == ["№ 1 · есть ответ"]
+    assert "‹ Назад" in button_texts(second) and "Страница 2 из 2" in second.text
+
+    await fake.click(member, "№ 1 · есть ответ")
+    card = screen(fake, member.id)
+    assert card.message_id == first.message_id
+    assert "Вопрос № 1" in card.text and "Тема: Оплата труда" in card.text
+    assert "Ваш вопрос" in card.text and "Ответ" in card.text
+    assert "Почему &lt;не&gt; доплатили" in card.text  # escaped: the HTML stays valid
+    assert "бухгалтерию &lt;школы&gt;" in card.text
+    assert len(card.text) <= 4096 and card.text.count("…") == 2  # both cut to fit
+
+    await fake.click(member, "📎 Показать сообщения как есть")
+    texts = [m.text for m in fake.messages(member.id)]
+    assert texts[-3:-1] == [long_question, long_answer]  # copied as written, whole
+    assert "так, как они были написаны" in screen(fake, member.id).text
+    await fake.click(member, "« К списку")
+    back = screen(fake, member.id)
+    assert [t for t in button_texts(back) if t.startswith("№ ")] == ["№ 1 · есть ответ"]
+
+    # Another member's question, a draft, a number nobody has: refused, nothing shown.
+    other = FakeUser(id=100002, first_name="Пётр", last_name="Другой")
+    await add_member(running_bot.sessions, other.id, "46-31-002")
+    await _ask_text(fake, other, "Оплата труда", "Чужой вопрос")
+    await fake.send_message(other, "/ask")
+    await fake.click(other, "Оплата труда")  # draft № 11
+    for forged in (10, 11, 999):
+        before = fake.message(member.id, back.message_id)
+        await fake.send_callback(member, MyCB(page=1, q=forged).pack())
+        assert fake.callback_answers[-1].get("text") == (
+            "Этот вопрос не найден среди ваших — ничего не изменено."
+        )
+        assert fake.message(member.id, back.message_id) == before
+    assert "Чужой вопрос" not in "\n".join(m.text or "" for m in fake.messages(member.id))
+
+
+async def _audited(
+    sessions: async_sessionmaker[AsyncSession], kind: str
+) -> list[dict[str, object]]:
+    from models import AuditEntry
+
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(AuditEntry).where(AuditEntry.kind == kind).order_by(AuditEntry.id)
+        )
+        return [dict(row.details or {}) for row in rows]
+
+
+async def test_an_answerer_edits_hides_and_restores_a_faq_entry(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    from handlers.questions_common import FaqAction, FaqCB, FaqEditCB
+    from models import FaqEntry
+
+    await _setup(running_bot, fake, member)
+    await _ask(fake, member)
+    await fake.click(CONSULTANT, "Взять в работу")
+    await fake.send_message(CONSULTANT, "Ответ участнику")
+    await fake.click(CONSULTANT, "Опубликовать в FAQ")
+    await fake.send_message(CONSULTANT, "Положена ли доплата за классное руководство?")
+    await fake.send_message(CONSULTANT, "Да. " * 800)  # 3200 characters: too long for one screen
+    assert "Слишком длинно: 3199 знаков, можно до 3000" in screen(fake, CONSULTANT.id).text
+    assert "Отмена" in button_texts(screen(fake, CONSULTANT.id))
+    await fake.send_message(CONSULTANT, "Да, с 1 сентября 2023 года — 5000 рублей.")
+    assert "Опубликовано" in screen(fake, CONSULTANT.id).text
+    async with running_bot.sessions() as session:
+        (entry,) = list(await session.scalars(select(FaqEntry)))
+    question = await _question(running_bot.sessions)
+    assert await _audited(running_bot.sessions, "faq_published") == [
+        {"entry": entry.id, "question": question.id}
+    ]
+
+    # A member reads the entry whole, with no way to change it; a forged button changes nothing.
+    await fake.send_message(member, "/faq")
+    await fake.click(member, "Оплата труда")
+    await fake.click(member, "❓ Положена ли доплата за классное руководство?")
+    read = screen(fake, member.id)
+    assert "5000 рублей" in read.text and button_texts(read) == ["« Назад"]
+    for action in (FaqAction.HIDE_YES, FaqAction.ANSWER):
+        await fake.send_callback(member, FaqEditCB(action=action, entry=entry.id).pack())
+        assert "устарела" in (fake.callback_answers[-1].get("text") or "")
+    async with running_bot.sessions() as session:
+        assert (await session.get(FaqEntry, entry.id)).hidden is False  # type: ignore[union-attr]
+
+    # The answerer edits the answer: a photo is refused, «Отмена» keeps the old text.
+    await fake.send_message(CONSULTANT, "/faq")
+    await fake.click(CONSULTANT, "Оплата труда")
+    await fake.click(CONSULTANT, "❓ Положена ли доплата за классное руководство?")
+    card = screen(fake, CONSULTANT.id)
+    assert "В FAQ: опубликована" in card.text
+    assert button_texts(card) == [
+        "✏️ Изменить вопрос",
+        "✏️ Изменить ответ",
+        "🙈 Снять из FAQ",
+        "« Назад",
+    ]
+    await fake.click(CONSULTANT, "✏️ Изменить ответ")
+    prompt = screen(fake, CONSULTANT.id)
+    assert "Пришлите новый текст ответа" in prompt.text.replace("<b>", "").replace("</b>", "")
+    assert "5000 рублей" in prompt.text  # the current text to start from
+    assert button_texts(prompt) == ["Отмена"]
+    await fake.send_photo(CONSULTANT)
+    assert "публикуется текст" in screen(fake, CONSULTANT.id).text
+    await fake.send_message(CONSULTANT, "Да, 6000 рублей.")
+    assert "Сохранить?" in screen(fake, CONSULTANT.id).text
+    await fake.click(CONSULTANT, "Отмена")
+    assert "В FAQ: опубликована" in screen(fake, CONSULTANT.id).text
+    await fake.send_message(CONSULTANT, "Это уже не правка")  # no longer editing: ignored
+    async with running_bot.sessions() as session:
+        assert (await session.get(FaqEntry, entry.id)).answer.endswith("5000 рублей.")  # type: ignore[union-attr]
+
+    await fake.click(CONSULTANT, "✏️ Изменить ответ")
+    await fake.send_message(CONSULTANT, "Да, 6000 рублей.")
+    older = screen(fake, CONSULTANT.id)
+    await fake.send_message(CONSULTANT, "Да, 7000 рублей с 1 января.")
+    newer = screen(fake, CONSULTANT.id)
+    await fake.click(CONSULTANT, "✅ Сохранить", older.message_id)  # not the latest text
+    assert "устарела" in (fake.callback_answers[-1].get("text") or "")
+    await fake.click(CONSULTANT, "✅ Сохранить", newer.message_id)
+    assert fake.callback_answers[-1].get("text") == "Сохранено."
+    assert "7000 рублей" in screen(fake, CONSULTANT.id).text
+    await fake.send_message(member, "/faq")
+    await fake.send_message(member, "7000")
+    assert "7000 рублей с 1 января" in screen(fake, member.id).text
+    await fake.send_message(member, "5000")
+    assert "Ничего не нашлось" in screen(fake, member.id).text
+
+    # Hiding asks first; «Назад» keeps it; «Да, снять» takes it off /faq and the search.
+    await fake.click(CONSULTANT, "🙈 Снять из FAQ")
+    assert "Снять запись из FAQ?" in screen(fake, CONSULTANT.id).text
+    assert button_texts(screen(fake, CONSULTANT.id)) == ["Да, снять", "« Назад"]
+    await fake.click(CONSULTANT, "« Назад")
+    assert "В FAQ: опубликована" in screen(fake, CONSULTANT.id).text
+    await fake.click(CONSULTANT, "🙈 Снять из FAQ")
+    await fake.click(CONSULTANT, "Да, снять")
+    assert fake.callback_answers[-1].get("text") == "Запись снята из FAQ."
+    assert "В FAQ: <b>снята</b>" in screen(fake, CONSULTANT.id).text
+    await fake.send_callback(
+        CONSULTANT, FaqEditCB(action=FaqAction.HIDE_YES, entry=entry.id).pack()
+    )
+    assert "уже сделано" in (fake.callback_answers[-1].get("text") or "")
+
+    await fake.send_message(member, "/faq")
+    await fake.click(member, "Оплата труда")
+    assert "пока нет ответов" in screen(fake, member.id).text
+    await fake.send_message(member, "7000")
+    assert "Ничего не нашлось" in screen(fake, member.id).text
+    await fake.send_callback(member, FaqCB(cat=entry.category_id, entry=entry.id).pack())
+    assert fake.callback_answers[-1].get("text") == "Этой записи в FAQ больше нет."
+
+    # The answerer still finds it, marked, and puts it back.
+    await fake.send_message(CONSULTANT, "/faq")
+    await fake.click(CONSULTANT, "Оплата труда")
+    await fake.click(CONSULTANT, "❓ 🙈 Положена ли доплата за классное руководство?")
+    await fake.click(CONSULTANT, "👁 Вернуть в FAQ")
+    assert fake.callback_answers[-1].get("text") == "Запись снова в FAQ."
+    await fake.send_message(member, "/faq")
+    await fake.send_message(member, "7000")
+    assert "7000 рублей с 1 января" in screen(fake, member.id).text
+
+    changes = [d["change"] for d in await _audited(running_bot.sessions, "faq_changed")]
+    assert changes == ["ответ", "снята из FAQ", "возвращена в FAQ"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def _drafts(sessions: async_sessionmaker[AsyncSession]) -> list[Question]:
+    async with sessions() as session:
+        return list(await session.scalars(select(Question).where(Question.status == "draft")))
+
+
+async def test_asking_on_a_phone_every_step_has_a_way_back_and_a_clear_refusal(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _setup(running_bot, fake, member)
+    await fake.send_message(member, "/ask")
+    choose = screen(fake, member.id)
+    assert button_texts(choose)[-1] == "Отмена"
+    await fake.click(member, "Оплата труда")
+    write = screen(fake, member.id)
+    assert write.message_id == choose.message_id
+    assert button_texts(write) == ["« Назад", "Отмена"]
+    await fake.click(member, "« Назад")  # another category after all: the empty draft goes
+    assert "Выберите тему" in screen(fake, member.id).text
+    assert await _drafts(running_bot.sessions) == []
+
+    await fake.click(member, "Охрана труда")
+    await fake.send_sticker(member)
+    refused = screen(fake, member.id)
+    assert "голосовые, стикеры" in refused.text and button_texts(refused) == ["Отмена"]
+    await fake.send_photo(member)  # a photo with no caption
+    assert "Добавлено (1)" in screen(fake, member.id).text
+    await fake.click(member, "✅ Отправить")
+    assert "хотя бы пару слов текстом" in (fake.callback_answers[-1].get("text") or "")
+    (draft,) = await _drafts(running_bot.sessions)  # still being written
+    await fake.send_sticker(member)
+    assert "✅ Отправить" in button_texts(screen(fake, member.id))  # the way on stays
+    for number in range(2, 11):
+        await fake.send_message(member, f"Часть {number}")
+    assert "Добавлено (10)" in screen(fake, member.id).text
+    await fake.send_message(member, "Часть 11")
+    too_many = screen(fake, member.id)
+    assert "уже 10 сообщений" in too_many.text and "✅ Отправить" in button_texts(too_many)
+    await fake.click(member, "✅ Отправить")
+    assert f"Вопрос № {draft.id} принят" in screen(fake, member.id).text
+    assert len(await _posts(running_bot.sessions)) == 10
+
+    # The clarification: a sticker is refused and the one clarification stays unused.
+    await fake.click(CONSULTANT, "Взять в работу")
+    await fake.send_message(CONSULTANT, "Ответ")
+    await fake.click(member, "Уточнить")
+    await fake.send_sticker(member)
+    assert "голосовые, стикеры" in screen(fake, member.id).text
+    assert not (await _question(running_bot.sessions)).clarified
+    await fake.send_message(member, "А подробнее?")
+    assert "Уточнение передано" in screen(fake, member.id).text
+    await fake.click(CONSULTANT, "Ответить")
+    await fake.send_message(CONSULTANT, "Подробнее — в приказе.")
+    await fake.click(member, "👍")
+    await fake.send_sticker(member)
+    assert button_texts(screen(fake, member.id)) == ["Без комментария"]
+    await fake.click(member, "Без комментария")
+    assert "сохранён" in screen(fake, member.id).text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_long_closing_reason_is_refused_not_cut(
+    fake: FakeTelegram, running_bot: RunningBot, member: FakeUser
+) -> None:
+    await _setup(running_bot, fake, member)
+    await _ask(fake, member)
+    await fake.click(CONSULTANT, "Закрыть без ответа")
+    await fake.send_message(CONSULTANT, "Не к профсоюзу. " * 40)  # 640 characters
+    assert "Слишком длинно" in screen(fake, CONSULTANT.id).text
+    assert (await _question(running_bot.sessions)).status is QuestionStatus.OPEN
+    await fake.send_message(CONSULTANT, "Вопрос не к профсоюзу")
+    assert "Причина: Вопрос не к профсоюзу" in screen(fake, member.id).text

@@ -11,7 +11,17 @@ ASK_WRITE = (
 )
 ASK_ADDED = "Добавлено ({count}). Можно дописать ещё или отправить вопрос."
 ASK_EMPTY = "Сначала напишите вопрос — текст, фото или документ."
-ASK_BAD_TYPE = "Пришлите текст, фото или документ — такие сообщения не принимаются."
+ASK_BAD_TYPE = (
+    "Такие сообщения (голосовые, стикеры, видео) передать не получится. Напишите текстом; "
+    "фото или документ можно приложить."
+)
+ASK_NEEDS_TEXT = (
+    "Добавьте к вопросу хотя бы пару слов текстом: по фото или файлу без подписи не понять, "
+    "о чём вопрос."
+)
+ASK_TOO_MANY = (
+    "В вопросе уже {limit} сообщений — больше не добавить. Отправьте вопрос или отмените его."
+)
 ASK_SEND = "✅ Отправить"
 ASK_SEND_ANON = "🕶 Отправить анонимно"
 CANCEL = "Отмена"
@@ -30,8 +40,26 @@ STATUS = {
     "closed": "закрыт",
 }
 MY_TITLE = "<b>Ваши вопросы</b>"
+MY_COUNT = "Всего: {total}. Нажмите на вопрос, чтобы открыть его."
 MY_LINE = "№ {number} · {category} · {status} · {date}"
+MY_BUTTON = "№ {number} · {status}"
 MY_NONE = "Вы ещё не задавали вопросов. Задать — /ask."
+MY_CARD = "<b>Вопрос № {number}</b>\nТема: {category}\nЗадан: {date}\nСостояние: {status}"
+MY_ANONYMOUS = "\nОтправлен анонимно"
+# One section of the opened question per kind of message, in the order they were written.
+MY_SECTIONS = {
+    "question": "\n\n<b>Ваш вопрос</b>\n{text}",
+    "answer": "\n\n<b>Ответ</b>\n{text}",
+    "clarify": "\n\n<b>Уточнение</b>\n{text}",
+}
+MY_CLOSED = "\n\n<b>Закрыт без ответа.</b> Причина: {text}"
+# A photo or a document without a caption, in the opened question.
+MY_MEDIA = {"photo": "[фото]", "document": "[документ]"}
+MY_ATTACHMENT = "[вложение]"
+MY_COPY = "📎 Показать сообщения как есть"
+MY_COPIED = "Выше — сообщения по вопросу № {number} так, как они были написаны."
+MY_TO_LIST = "« К списку"
+MY_NOT_YOURS = "Этот вопрос не найден среди ваших — ничего не изменено."
 
 CARD = "<b>Вопрос № {number}</b>\nТема: {category}\nОрганизация: {org}\nЖдёт: {waiting}"
 CARD_STATUS = "\nСостояние: {status}"
@@ -69,6 +97,7 @@ ANSWERER_CLARIFY = "Уточнение по вопросу № {number}:"
 RATED = "Спасибо за оценку! Если хотите, напишите комментарий одним сообщением."
 RATING_SKIP = "Без комментария"
 RATING_SAVED = "Спасибо, комментарий сохранён."
+RATING_TEXT_ONLY = "Комментарий напишите текстом — или нажмите «Без комментария»."
 RATE_NOT_YET = "Оценить можно только полученный ответ."
 
 NEW_QUESTION = "Новый вопрос от участника:"
@@ -95,13 +124,50 @@ FAQ_WRITE_QUESTION = (
 )
 FAQ_WRITE_ANSWER = "Теперь напишите ответ для FAQ."
 FAQ_TEXT_ONLY = "В FAQ публикуется текст — напишите его сообщением."
+CLOSE_REASON_TEXT_ONLY = "Причину напишите текстом — или нажмите «Отмена»."
 FAQ_PUBLISHED = "Опубликовано в FAQ."
 FAQ_TITLE = "<b>Вопросы и ответы</b>\n\nВыберите тему или напишите слова для поиска."
 FAQ_CATEGORY = "<b>{category}</b>"
 FAQ_FOUND = "Нашлось по запросу «{query}»:"
 FAQ_NOTHING = "Ничего не нашлось по запросу «{query}». Задать свой вопрос — /ask."
 FAQ_EMPTY = "\n\nВ этой теме пока нет ответов."
-FAQ_ITEM = "\n\n<b>{question}</b>\n{answer}"
+# An entry in a list or on its own screen: the question in bold, the answer under it.
+FAQ_ITEM_QUESTION = "\n\n<b>{text}</b>"
+FAQ_ITEM_ANSWER = "\n{text}"
+FAQ_HIDDEN_MARK = "🙈 "  # before a hidden entry's question, for those who manage the FAQ
+FAQ_OPEN = "❓ {question}"
+FAQ_OPEN_ENTRY = "Открыть запись"
+FAQ_GONE = "Этой записи в FAQ больше нет."
+FAQ_TOO_LONG = "Слишком длинно: {length} знаков, можно до {limit}. Сократите и пришлите снова."
+
+# Managing the FAQ (whoever answers questions and so may publish).
+FAQ_STATE_SHOWN = "\nВ FAQ: опубликована"
+FAQ_STATE_HIDDEN = "\nВ FAQ: <b>снята</b> — участники её не видят"
+FAQ_EDIT_QUESTION = "✏️ Изменить вопрос"
+FAQ_EDIT_ANSWER = "✏️ Изменить ответ"
+FAQ_HIDE = "🙈 Снять из FAQ"
+FAQ_SHOW = "👁 Вернуть в FAQ"
+FAQ_HIDE_CONFIRM = (
+    "<b>Снять запись из FAQ?</b>\nУчастники перестанут видеть её в /faq и в поиске. Текст "
+    "сохранится — запись можно вернуть."
+)
+FAQ_HIDE_YES = "Да, снять"
+FAQ_HIDDEN_DONE = "Запись снята из FAQ."
+FAQ_SHOWN_DONE = "Запись снова в FAQ."
+FAQ_ALREADY = "Это уже сделано — ничего не изменено."
+FAQ_EDIT_QUESTION_PROMPT = "Пришлите новый текст <b>вопроса</b> (до {limit} знаков). Сейчас:"
+FAQ_EDIT_ANSWER_PROMPT = "Пришлите новый текст <b>ответа</b> (до {limit} знаков). Сейчас:"
+FAQ_CURRENT = "\n\n{text}"
+FAQ_EDIT_PREVIEW = "<b>Так запись будет выглядеть.</b> Сохранить?"
+FAQ_SAVE = "✅ Сохранить"
+FAQ_SAVED = "Сохранено."
+FAQ_EDIT_STALE = (
+    "Эта кнопка устарела: сохранить можно последний присланный текст — кнопкой под ним."
+)
+AUDIT_FAQ_QUESTION = "вопрос"
+AUDIT_FAQ_ANSWER = "ответ"
+AUDIT_FAQ_HIDDEN = "снята из FAQ"
+AUDIT_FAQ_SHOWN = "возвращена в FAQ"
 
 FORGET_NOTE = "Ваши вопросы: тексты удалены, открытые вопросы закрыты."
 

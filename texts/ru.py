@@ -109,6 +109,9 @@ SKIP = "Пропустить"
 BACK = "« Назад"
 PREV = "◀️"
 NEXT = "▶️"
+# The ‹ › pager under a list (/invites, /audit, /myquestions).
+PAGE_PREV = "‹ Назад"
+PAGE_NEXT = "Вперёд ›"
 TO_LIST = "Показать список"
 SEARCH_FOUND = "Нашлось по запросу «{query}»:"
 SEARCH_SHOWN = "Показаны {first}–{last} из {total} — уточните запрос или листайте."
@@ -406,8 +409,8 @@ INVITES_NONE = (
 )
 INVITES_REVOKE_BUTTON = "✖ {number}. {org}"
 INVITES_XLSX_BUTTON = "📄 Новые ссылки для всех организаций (XLSX)"
-INVITES_PREV = "‹ Назад"
-INVITES_NEXT = "Вперёд ›"
+INVITES_PREV = PAGE_PREV
+INVITES_NEXT = PAGE_NEXT
 INVITES_HEADER = ("Код", "Организация", "Ссылка для ответственного", "Действует до")
 INVITES_SHEET = "Приглашения"
 INVITES_CAPTION = "Ссылки для ответственных: {territory}, организаций: {count}."
@@ -577,6 +580,8 @@ AUDIT_KINDS = {
     "material_deleted": "Материал удалён",
     "plan_imported": "Загружен план мероприятий",
     "plan_name_linked": "Привязано имя плана",
+    "faq_published": "Запись FAQ опубликована",
+    "faq_changed": "Запись FAQ изменена",
 }
 # One line of the journal: the kind's template over its details.
 AUDIT_LINES = {
@@ -610,6 +615,8 @@ AUDIT_LINES = {
         "изменено {updated}"
     ),
     "plan_name_linked": "привязал(а) имя плана «{name}» к человеку №{person_id}",
+    "faq_published": "опубликовал(а) запись FAQ №{entry} (вопрос № {question})",
+    "faq_changed": "изменил(а) запись FAQ №{entry}: {change}",
 }
 
 # --- generic -----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from aiogram import Router
 
-from handlers.consultant import questions
+from handlers.consultant import faq, questions
 from handlers.filters import PRIVATE, Answerer
 
 
@@ -12,5 +12,5 @@ def build_router() -> Router:
     consultant = Router(name="consultant")
     consultant.message.filter(PRIVATE, Answerer())
     consultant.callback_query.filter(Answerer())
-    consultant.include_routers(questions.router())
+    consultant.include_routers(questions.router(), faq.router())
     return consultant

@@ -209,8 +209,13 @@ async def on_close_reason(
     message: Message, session: AsyncSession, roles: Roles, state: FSMContext, bot: Bot
 ) -> None:
     question = await questions.get(session, (await state.get_data()).get("question", 0))
-    await state.clear()
     reason = (message.text or "").strip()
+    if question is not None and len(reason) > questions.CLOSE_REASON_LIMIT:
+        # The member reads it in one message: cut silently, it would not be what was meant.
+        too_long = tq.FAQ_TOO_LONG.format(length=len(reason), limit=questions.CLOSE_REASON_LIMIT)
+        await message.answer(too_long, reply_markup=_cancel(question))
+        return
+    await state.clear()
     if (
         question is None
         or not scope_of(roles).covers(question)
@@ -227,29 +232,8 @@ async def on_close_reason(
         )
 
 
-async def on_faq_question(message: Message, state: FSMContext) -> None:
-    await state.update_data(faq_question=(message.text or "").strip())
-    await state.set_state(Consulting.faq_answer)
-    await message.answer(tq.FAQ_WRITE_ANSWER)
-
-
-async def on_faq_answer(
-    message: Message, session: AsyncSession, roles: Roles, state: FSMContext
-) -> None:
-    data = await state.get_data()
-    question = await questions.get(session, data.get("question", 0))
-    await state.clear()
-    if question is None or not scope_of(roles).covers(question):
-        await message.answer(tq.NOT_YOURS)
-        return
-    await questions.publish(
-        session, question.category_id, data.get("faq_question", ""), (message.text or "").strip()
-    )
-    await message.answer(tq.FAQ_PUBLISHED)
-
-
-async def on_faq_not_text(message: Message) -> None:
-    await message.answer(tq.FAQ_TEXT_ONLY)
+async def on_close_reason_not_text(message: Message) -> None:
+    await message.answer(tq.CLOSE_REASON_TEXT_ONLY)
 
 
 # --- /questions ---------------------------------------------------------------------------
@@ -338,11 +322,5 @@ def router() -> Router:
     r.callback_query.register(on_list_button, ListCB.filter())
     r.message.register(on_answer, StateFilter(Consulting.answering), NOT_COMMAND)
     r.message.register(on_close_reason, StateFilter(Consulting.close_reason), TYPED)
-    r.message.register(on_faq_question, StateFilter(Consulting.faq_question), TYPED)
-    r.message.register(on_faq_answer, StateFilter(Consulting.faq_answer), TYPED)
-    r.message.register(
-        on_faq_not_text,
-        StateFilter(Consulting.faq_question, Consulting.faq_answer, Consulting.close_reason),
-        NOT_COMMAND,
-    )
+    r.message.register(on_close_reason_not_text, StateFilter(Consulting.close_reason), NOT_COMMAND)
     return r

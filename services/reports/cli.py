@@ -26,6 +26,7 @@ async def write_report(
     quarter: int | None,
     territory: str | None,
     tz: tzinfo,
+    question_sla_days: int,
 ) -> bool:
     """Writes the files and prints their paths; False, with one clear line on stderr, for a
     bad argument or a quarter without a campaign."""
@@ -50,7 +51,13 @@ async def write_report(
         scope = Scope(ids[0], scope.territory_id, scope.territory_code)
     try:
         files = await build.make(
-            session, ReportKind(kind), scope, now=utcnow(), tz=tz, actor=audit.cli_actor()
+            session,
+            ReportKind(kind),
+            scope,
+            now=utcnow(),
+            tz=tz,
+            actor=audit.cli_actor(),
+            question_sla_days=question_sla_days,
         )
     except build.NoCampaign:
         return _fail(texts.CLI_NO_CAMPAIGN)
