@@ -161,7 +161,8 @@ class Application:
             bot, session_factory, settings, render_progress, redis, REDIS_PREFIX
         )
         scheduler, sweep_at_startup = create_scheduler(settings, session_factory, worker)
-        metrics = Metrics(worker, session_factory)
+        processes = DeliveryProcesses(settings, settings.broadcast_workers - 1)
+        metrics = Metrics(worker, session_factory, processes)
         metrics.watch_leases(scheduler.kept)
         dispatcher.message.middleware(metrics.middleware())
         dispatcher.callback_query.middleware(metrics.middleware())
@@ -169,7 +170,6 @@ class Application:
         # to `wake()` it.
         dispatcher["delivery_worker"] = worker
         dispatcher.startup.register(worker.start)
-        processes = DeliveryProcesses(settings, settings.broadcast_workers - 1)
         dispatcher.startup.register(processes.start)
         start_scheduler, stop_scheduler = _scheduler_hooks(scheduler)
         dispatcher.startup.register(sweep_at_startup)

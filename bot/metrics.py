@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.logs import UPDATE_LOGGER
+from bot.workers import DeliveryProcesses, add_stats
 from models import CampaignNotice, Delivery, DeliveryStatus
 from services.broadcasts.worker import DeliveryWorker
 from services.leases import Keeper
@@ -37,11 +38,16 @@ update_log = logging.getLogger(UPDATE_LOGGER)
 
 
 class _WorkerCollector(Collector):
-    def __init__(self, worker: DeliveryWorker) -> None:
+    """This replica's deliveries: its own worker's and its BROADCAST_WORKERS children's."""
+
+    def __init__(self, worker: DeliveryWorker, children: DeliveryProcesses | None) -> None:
         self._worker = worker
+        self._children = children
 
     def collect(self) -> Iterator[Metric]:
         stats = self._worker.stats
+        if self._children is not None:
+            stats = add_stats(stats, self._children.stats)
         messages = CounterMetricFamily(
             "profinform_messages", "Broadcast deliveries by outcome", labels=["outcome"]
         )
@@ -58,8 +64,10 @@ class _WorkerCollector(Collector):
         )
         yield GaugeMetricFamily(
             "profinform_delivery_worker_up",
-            "1 while this process's delivery worker runs",
-            value=int(self._worker.running),
+            "1 while this process's delivery worker runs (and every child of it)",
+            value=int(
+                self._worker.running and (self._children is None or self._children.running)
+            ),
         )
 
 
@@ -80,7 +88,10 @@ class _LeaseCollector(Collector):
 
 class Metrics:
     def __init__(
-        self, worker: DeliveryWorker, session_factory: async_sessionmaker[AsyncSession]
+        self,
+        worker: DeliveryWorker,
+        session_factory: async_sessionmaker[AsyncSession],
+        children: DeliveryProcesses | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
         self._sessions = session_factory
@@ -119,7 +130,7 @@ class Metrics:
             ["kind"],
             registry=registry,
         )
-        registry.register(_WorkerCollector(worker))
+        registry.register(_WorkerCollector(worker, children))
 
     def watch_leases(self, keepers: list[Keeper]) -> None:
         self.registry.register(_LeaseCollector(keepers))

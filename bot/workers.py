@@ -10,13 +10,18 @@ limit (Redis) or an even split of the rate keeps their sum under it (`DeliveryWo
 A child that dies is started again (after 1 s, doubling up to a minute while it keeps
 dying); at shutdown every child gets SIGTERM, finishes or hands back its sends in flight,
 and is killed if it has not exited within SHUTDOWN_TIMEOUT. A child whose parent is gone
-(kill -9) stops by itself, so no orphan keeps sending after its replica died.
+(kill -9) stops by itself, so no orphan keeps sending after its replica died. Each child
+writes its counters (`WorkerStats`) to its stdout as a JSON line every second; the parent
+adds them to its own for `/metrics` (and keeps a dead child's last ones, so the sums only
+grow, as Prometheus counters must).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
 import os
 import signal
@@ -26,6 +31,7 @@ from pathlib import Path
 from bot.config import Settings
 from models import utcnow
 from models.clock import SystemClock
+from services.broadcasts.worker import WorkerStats
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESTART_DELAY = 1.0
 MAX_RESTART_DELAY = 60.0
 PARENT_CHECK = 1.0  # how often a child looks whether its parent still lives
+STATS_INTERVAL = 1.0  # how often a child tells its parent its counters (for /metrics)
 
 # What a child reads from the parent's settings (the rest comes from the same environment
 # and `.env`): whatever the parent was built with, a test's or the operator's, is what its
@@ -84,8 +91,16 @@ class DeliveryProcesses:
         self._settings = settings
         self._count = count
         self._processes: list[asyncio.subprocess.Process | None] = [None] * count
+        self._latest = [WorkerStats() for _ in range(count)]  # each live child's counters
+        self._retired = WorkerStats()  # what the children that exited had counted
         self._keepers: list[asyncio.Task[None]] = []
+        self._readers: set[asyncio.Task[None]] = set()
         self._stopping = False
+
+    @property
+    def stats(self) -> WorkerStats:
+        """Every child's counters added up, the exited ones' included."""
+        return add_stats(self._retired, *self._latest)
 
     @property
     def running(self) -> bool:
@@ -105,14 +120,28 @@ class DeliveryProcesses:
             logger.info("%d more delivery processes started: %s", self._count, self.pids)
 
     async def _spawn(self, index: int) -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
+        process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bot",
             "deliver",
             env=child_environment(self._settings),
             stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
         )
+        reader = asyncio.create_task(self._read_stats(index, process))
+        self._readers.add(reader)
+        reader.add_done_callback(self._readers.discard)
+        return process
+
+    async def _read_stats(self, index: int, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        async for line in process.stdout:
+            with contextlib.suppress(ValueError, TypeError):
+                self._latest[index] = WorkerStats(**json.loads(line))
+        # The child is gone: its counts stay in the sums.
+        self._retired = add_stats(self._retired, self._latest[index])
+        self._latest[index] = WorkerStats()
 
     async def _keep(self, index: int) -> None:
         delay = RESTART_DELAY
@@ -154,6 +183,7 @@ class DeliveryProcesses:
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 await process.wait()
+        await asyncio.gather(*self._readers, return_exceptions=True)
 
 
 async def run_delivery(settings: Settings) -> int:
@@ -176,6 +206,7 @@ async def run_delivery(settings: Settings) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     watch = asyncio.create_task(_watch_parent(stop))
+    report = asyncio.create_task(_report_stats(worker.stats))
     await worker.start()
     logger.info("Delivery process %d started (worker %s)", os.getpid(), worker.name)
     try:
@@ -183,6 +214,8 @@ async def run_delivery(settings: Settings) -> int:
     finally:
         watch.cancel()
         await worker.stop(grace=settings.shutdown_timeout * WORKER_SHARE_OF_SHUTDOWN)
+        report.cancel()
+        _print_stats(worker.stats)  # the last counts, after the sends in flight landed
         await bot.session.close()
         if redis is not None:
             await redis.aclose()
@@ -199,3 +232,20 @@ async def _watch_parent(stop: asyncio.Event) -> None:
         await asyncio.sleep(PARENT_CHECK)
     logger.warning("The bot process that started this delivery process is gone: stopping")
     stop.set()
+
+
+async def _report_stats(stats: WorkerStats) -> None:
+    while True:
+        _print_stats(stats)
+        await asyncio.sleep(STATS_INTERVAL)
+
+
+def _print_stats(stats: WorkerStats) -> None:
+    with contextlib.suppress(OSError):  # the parent is gone
+        print(json.dumps(dataclasses.asdict(stats)), flush=True)
+
+
+def add_stats(*many: WorkerStats) -> WorkerStats:
+    """Several workers' counters as one."""
+    fields = [field.name for field in dataclasses.fields(WorkerStats)]
+    return WorkerStats(**{name: sum(getattr(s, name) for s in many) for name in fields})

@@ -11,6 +11,7 @@ import signal
 from collections import Counter
 from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -84,6 +85,11 @@ async def _claimers(sessions: Sessions, broadcast_id: int) -> set[int]:
         return {int(str(name).split(":")[1]) for name in names}
 
 
+async def _scrape(url: str, line: str) -> bool:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return line in (await response.text()).splitlines()
+
+
 async def _kill_all(*processes: asyncio.subprocess.Process | None) -> None:
     for process in processes:
         if process is not None and process.returncode is None:
@@ -144,9 +150,8 @@ async def test_broadcast_workers_children_share_the_outbox_and_stop_with_the_bot
     fake.set_rate_limit(RATE, retry_after=1, per_chat_limit=True)
     fake.set_latency(0.005, 0.03)
     log = tmp_path / "bot.log"
-    process = await _start_bot(
-        settings, tmp_path, log, **_env(BROADCAST_WORKERS="3")
-    )
+    env = _env(BROADCAST_WORKERS="3")
+    process = await _start_bot(settings, tmp_path, log, **env)
     try:
         await eventually(lambda: log.read_text().count("Delivery process") >= 2, within=40)
         await eventually(lambda: "Webhook set" in log.read_text(), within=40)
@@ -156,6 +161,10 @@ async def test_broadcast_workers_children_share_the_outbox_and_stop_with_the_bot
             return await _status(session_factory, broadcast_id) is BroadcastStatus.DONE
 
         await eventually(done, within=60)
+        # The replica's /metrics counts its children's sends too.
+        metrics = f"http://127.0.0.1:{env['WEBHOOK_PORT']}/metrics"
+        sent = f'profinform_messages_total{{outcome="sent"}} {float(len(chats))}'
+        await eventually(lambda: _scrape(metrics, sent), within=10)
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), timeout=20)
     finally:
