@@ -5,13 +5,19 @@
     python -m bench.broadcast --recipients 100000 --rate 1000 --rate-limit 0
     python -m bench.broadcast --paid --rate 1000 --rate-limit 0 --concurrency 64
     python -m bench.broadcast --recipients 2000 --crash-at 0.5   # kill -9 half-way, restart
+    python -m bench.broadcast --recipients 50000 --paid --rate 1000 --rate-limit 1000 \
+        --concurrency 64 --workers 4 --database-url postgresql+asyncpg://u:p@host/db \
+        --redis-url redis://127.0.0.1:6379/5      # BROADCAST_WORKERS=4 on PostgreSQL
 
-The parent process seeds members into a new SQLite database (migrated with bot.migrate),
-enqueues a text broadcast through the command line's own function, and serves the fake Bot
-API (unless --api-url names another server). The worker runs in a child process
-(`--child`), so its peak RSS is measured on its own and a crash is a real SIGKILL. When the
-broadcast is DONE the parent prints one JSON line; duplicates and lost recipients are counted
-from what the fake's chats show.
+The parent process seeds members into a new SQLite database, or the PostgreSQL database
+given (wiped first), migrated with bot.migrate, enqueues a text broadcast through the
+command line's own function, and serves the fake Bot API (unless --api-url names another
+server). The workers run in child processes (`--child`, `--workers` of them, as
+BROADCAST_WORKERS or replicas would: one outbox, their claims, the rate shared through Redis
+with --redis-url or split evenly without), so their peak RSS is measured on its own and a
+crash is a real SIGKILL (of the first worker; a new one takes its place). When the broadcast
+is DONE the parent prints one JSON line; duplicates and lost recipients are counted from
+what the fake's chats show.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import false, func, insert, literal, select
+from redis.asyncio import Redis
+from sqlalchemy import false, func, insert, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import migrate
@@ -61,6 +68,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--api-url", default=None, help="another Bot API server instead")
     parser.add_argument("--crash-at", type=float, default=None, metavar="FRACTION")
     parser.add_argument("--db", type=Path, default=None, help="SQLite file (default: temp)")
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL (wiped); else SQLite")
+    parser.add_argument("--redis-url", default="", help="the rate shared by the workers")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -119,6 +129,8 @@ async def spawn_child(args: argparse.Namespace, url: str) -> asyncio.subprocess.
     command = [
         sys.executable, "-m", "bench.broadcast", "--child", "--db", str(args.db),
         "--api-url", url, "--rate", str(args.rate), "--concurrency", str(args.concurrency),
+        "--database-url", args.database_url, "--redis-url", args.redis_url,
+        "--workers", str(args.workers),
     ]  # fmt: skip
     if args.paid:
         command.append("--paid")
@@ -172,19 +184,25 @@ async def run_children(
     broadcast_id: int,
     fake: FakeTelegram | None,
 ) -> tuple[float, dict[str, Any]]:
-    """Run the worker (crashing it once if asked) until the broadcast is DONE; the seconds
-    count from the first worker's start, so a restart's start-up counts too."""
-    child = await spawn_child(args, url)
-    started = await worker_started(child)
+    """Run the workers (crashing the first once if asked) until the broadcast is DONE; the
+    seconds count from the last worker's start (all of them take part from there), so a
+    restart's start-up counts too. Returns the workers' counters added up."""
+    children = [await spawn_child(args, url) for _ in range(args.workers)]
+    started = max([await worker_started(child) for child in children])
     if args.crash_at is not None:
-        await crash_child(child, sessions, fake, int(args.crash_at * args.recipients))
-        child = await spawn_child(args, url)
+        await crash_child(children[0], sessions, fake, int(args.crash_at * args.recipients))
+        children[0] = await spawn_child(args, url)
     while not await is_done(sessions, broadcast_id):  # noqa: ASYNC110 - another process
         await asyncio.sleep(POLL)
     seconds = time.time() - started
-    out, _ = await child.communicate()
-    lines = out.decode().strip().splitlines()
-    return seconds, json.loads(lines[-1]) if lines else {}
+    total: dict[str, Any] = {}
+    for child in children:
+        out, _ = await child.communicate()
+        lines = out.decode().strip().splitlines()
+        for key, value in (json.loads(lines[-1]) if lines else {}).items():
+            if isinstance(value, int | float) and key != "pid":
+                total[key] = total.get(key, 0) + value
+    return seconds, total
 
 
 def chat_counts(fake: FakeTelegram, first: int, count: int) -> tuple[int, int]:
@@ -202,9 +220,21 @@ def chat_counts(fake: FakeTelegram, first: int, count: int) -> tuple[int, int]:
 
 async def run_parent(args: argparse.Namespace) -> dict[str, Any]:
     """Seed, serve the fake, run the worker process(es), and measure."""
+    if args.workers > 1 and args.database_url and not args.redis_url:
+        raise SystemExit("workers on PostgreSQL share the rate through Redis: --redis-url")
     with tempfile.TemporaryDirectory(prefix="bench-broadcast-") as folder:
         args.db = args.db or Path(folder) / "bench.db"
-        url = f"sqlite+aiosqlite:///{args.db}"
+        url = database_url(args)
+        if args.database_url:
+            engine = create_engine(url)
+            async with engine.begin() as connection:
+                await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                await connection.execute(text("CREATE SCHEMA public"))
+            await engine.dispose()
+        if args.redis_url:
+            redis = Redis.from_url(args.redis_url)
+            await redis.flushdb()
+            await redis.aclose()
         await migrate.upgrade_async(url)
         engine = create_engine(url)
         sessions = create_session_factory(engine)
@@ -247,6 +277,8 @@ def report(
         "duplicates": duplicates,
         "lost": lost,
         "rate": args.rate,
+        "workers": args.workers,
+        "database": "postgresql" if args.database_url else "sqlite",
         "concurrency": args.concurrency,
         "paid": args.paid,
         "crash_at": args.crash_at,
@@ -258,24 +290,27 @@ def report(
 
 async def run_child(args: argparse.Namespace) -> dict[str, Any]:
     """Deliver until no broadcast is SENDING, then stop gracefully and report."""
-    from bot.app import create_bot
+    from bot.app import create_bot, create_redis
     from bot.config import Settings
     from services.broadcasts.worker import DeliveryWorker
 
     settings = Settings(
         _env_file=None,
         bot_token=TOKEN,
-        database_url=f"sqlite+aiosqlite:///{args.db}",
+        database_url=database_url(args),
         telegram_api_url=args.api_url,
+        redis_url=args.redis_url,
         broadcast_rate=args.rate,
         paid_broadcast=args.paid,
         paid_broadcast_rate=args.rate,
         broadcast_concurrency=args.concurrency,
+        broadcast_workers=args.workers,
     )
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
     bot = create_bot(settings)
-    worker = DeliveryWorker.from_settings(bot, sessions, settings, None)
+    redis = create_redis(settings)
+    worker = DeliveryWorker.from_settings(bot, sessions, settings, None, redis)
     await worker.start()
     print(json.dumps({"started": time.time()}), flush=True)
     try:
@@ -291,8 +326,14 @@ async def run_child(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         await worker.stop()
         await bot.session.close()
+        if redis is not None:
+            await redis.aclose()
         await engine.dispose()
     return {**vars(worker.stats), "pid": os.getpid()}
+
+
+def database_url(args: argparse.Namespace) -> str:
+    return args.database_url or f"sqlite+aiosqlite:///{args.db}"
 
 
 def main(argv: list[str] | None = None) -> int:
