@@ -388,6 +388,7 @@ async def sla_sweep(
             audience=Audience.PEOPLE,
             recipient_ids=recipients,
             total=0,
+            notice=True,  # the bot's own reminder: not in /broadcasts, no news to read again
         )
         session.add(broadcast)
         await session.commit()

@@ -15,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.logs import QUIET_LOGGERS
 from fakeapi import FakeTelegram, FakeUser
-from models import PostKind, Question, QuestionPost, QuestionStatus
+from models import Person, PostKind, Question, QuestionPost, QuestionStatus
 from models.clock import FakeClock
+from services.broadcasts import compose
 from tests.conftest import RunningBot
 from tests.helpers import add_member, button_texts, eventually, grant, screen
 from tests.test_cli import run_cli
 from tests.test_reports_chat import press_and_wait, uploads
+from texts import ru
 
 pytestmark = pytest.mark.usefixtures("directory")
 
@@ -283,6 +285,13 @@ async def test_sla_reminder_and_escalation_once_each_across_a_restart(
     assert _count(fake, CONSULTANT.id, "⏰ Вопрос №") == 1
     stored = await _question(running_bot.sessions)
     assert stored.reminded_at is not None and stored.escalated_at is not None
+    # The bot's own notices: not among the admins' broadcasts, nor news to read again.
+    await fake.send_message(admin, "/broadcasts")
+    assert screen(fake, admin.id).text == ru.BC_LIST_EMPTY
+    async with running_bot.sessions() as session:
+        for telegram_id in (CONSULTANT.id, admin.id):
+            person = await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+            assert person is not None and await compose.news_for(session, person) == []
 
 
 async def test_regional_admin_grants_a_consultant_and_questions_list_pages(
