@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 # Of SHUTDOWN_TIMEOUT, what the delivery worker gets to finish its sends in flight; whatever
 # it has not finished by then is cancelled, its rows left pending for the next run to send.
 WORKER_SHARE_OF_SHUTDOWN = 0.6
+CHILDREN_SHARE_OF_SHUTDOWN = 0.85  # how long a BROADCAST_WORKERS child may take to exit
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -178,8 +179,13 @@ class Application:
 
         async def stop_worker() -> None:
             # Most of SHUTDOWN_TIMEOUT for the sends in flight; the rest for closing down.
+            # The children stop with the same share, and get a little more before they are
+            # killed: their own stop writes the last results and hands claims back after it.
             grace = settings.shutdown_timeout * WORKER_SHARE_OF_SHUTDOWN
-            await asyncio.gather(worker.stop(grace=grace), processes.stop(grace=grace))
+            await asyncio.gather(
+                worker.stop(grace=grace),
+                processes.stop(grace=settings.shutdown_timeout * CHILDREN_SHARE_OF_SHUTDOWN),
+            )
 
         dispatcher.shutdown.register(stop_worker)
         return cls(
@@ -292,7 +298,9 @@ class Application:
         return {
             "database": database,
             "migrations": migrated,
-            "delivery_worker": self.worker.running and self.delivery_processes.running,
+            # The children are not asked: a delivery helper being restarted must not take
+            # the replica out of the webhook's traffic (profinform_delivery_worker_up tells).
+            "delivery_worker": self.worker.running,
             "scheduler": self.scheduler.running,
         }
 

@@ -8,9 +8,12 @@ Telegram's 1000/s. The outbox's claims keep them from sending one row twice and 
 limit (Redis) or an even split of the rate keeps their sum under it (`DeliveryWorker`).
 
 A child that dies is started again (after 1 s, doubling up to a minute while it keeps
-dying); at shutdown every child gets SIGTERM, finishes or hands back its sends in flight,
-and is killed if it has not exited within SHUTDOWN_TIMEOUT. A child whose parent is gone
-(kill -9) stops by itself, so no orphan keeps sending after its replica died. Each child
+dying); one that exits cleanly was told to (systemd's SIGTERM reaches every process of the
+unit) and is not. Children run in their own session, so a Ctrl+C in the terminal reaches the
+bot alone, which stops them in order: at shutdown every child gets SIGTERM, finishes or
+hands back its sends in flight, and is killed if it has not exited by then. A child whose
+parent is gone (kill -9) stops by itself, so no orphan keeps sending after its replica died.
+Each child
 writes its counters (`WorkerStats`) to its stdout as a JSON line every second; the parent
 adds them to its own for `/metrics` (and keeps a dead child's last ones, so the sums only
 grow, as Prometheus counters must).
@@ -38,6 +41,7 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 RESTART_DELAY = 1.0
 MAX_RESTART_DELAY = 60.0
+HEALTHY_RUN = 60.0  # a child that ran this long before dying starts again after RESTART_DELAY
 PARENT_CHECK = 1.0  # how often a child looks whether its parent still lives
 STATS_INTERVAL = 1.0  # how often a child tells its parent its counters (for /metrics)
 
@@ -91,7 +95,7 @@ class DeliveryProcesses:
         self._settings = settings
         self._count = count
         self._processes: list[asyncio.subprocess.Process | None] = [None] * count
-        self._latest = [WorkerStats() for _ in range(count)]  # each live child's counters
+        self._latest: dict[int, WorkerStats] = {}  # each live child's counters, by pid
         self._retired = WorkerStats()  # what the children that exited had counted
         self._keepers: list[asyncio.Task[None]] = []
         self._readers: set[asyncio.Task[None]] = set()
@@ -100,7 +104,7 @@ class DeliveryProcesses:
     @property
     def stats(self) -> WorkerStats:
         """Every child's counters added up, the exited ones' included."""
-        return add_stats(self._retired, *self._latest)
+        return add_stats(self._retired, *self._latest.values())
 
     @property
     def running(self) -> bool:
@@ -113,6 +117,12 @@ class DeliveryProcesses:
 
     async def start(self) -> None:
         self._stopping = False
+        if self._count and self._settings.database_url.startswith("sqlite"):
+            logger.warning(
+                "BROADCAST_WORKERS=%d on SQLite: one writer at a time, so the children's "
+                "commits compete with the chat's; several workers suit PostgreSQL",
+                self._count + 1,
+            )
         for index in range(self._count):
             self._processes[index] = await self._spawn(index)
             self._keepers.append(asyncio.create_task(self._keep(index), name=f"deliver-{index}"))
@@ -128,29 +138,41 @@ class DeliveryProcesses:
             env=child_environment(self._settings),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
+            start_new_session=True,
         )
-        reader = asyncio.create_task(self._read_stats(index, process))
+        reader = asyncio.create_task(self._read_stats(process))
         self._readers.add(reader)
         reader.add_done_callback(self._readers.discard)
         return process
 
-    async def _read_stats(self, index: int, process: asyncio.subprocess.Process) -> None:
+    async def _read_stats(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
-        async for line in process.stdout:
+        while True:
+            try:
+                line = await process.stdout.readline()
+            except ValueError:  # a line beyond the reader's limit: not ours, read on
+                continue
+            if not line:
+                break
             with contextlib.suppress(ValueError, TypeError):
-                self._latest[index] = WorkerStats(**json.loads(line))
+                self._latest[process.pid] = WorkerStats(**json.loads(line))
         # The child is gone: its counts stay in the sums.
-        self._retired = add_stats(self._retired, self._latest[index])
-        self._latest[index] = WorkerStats()
+        self._retired = add_stats(self._retired, self._latest.pop(process.pid, WorkerStats()))
 
     async def _keep(self, index: int) -> None:
         delay = RESTART_DELAY
         while True:
             process = self._processes[index]
             assert process is not None
+            started = asyncio.get_running_loop().time()
             code = await process.wait()
             if self._stopping:
                 return
+            if code == 0:
+                logger.info("Delivery process %d was stopped; not started again", process.pid)
+                return
+            if asyncio.get_running_loop().time() - started >= HEALTHY_RUN:
+                delay = RESTART_DELAY
             logger.error(
                 "Delivery process %d exited with %s; starting it again in %.0f s",
                 process.pid,

@@ -779,6 +779,38 @@ async def test_two_workers_drain_one_outbox_each_row_once(
     await eventually(lambda: second._coordinator.held)  # and coordinates from now on
 
 
+async def test_a_recall_waits_for_the_other_workers_sends_in_flight(
+    fake: FakeTelegram, session_factory: Sessions, workers: WorkerFactory, crowd: int
+) -> None:
+    chats, broadcast_id = CROWD, crowd
+    first, second = workers(rate=40.0, batch_size=10), workers(rate=40.0, batch_size=10)
+    send = second._attempt
+
+    async def slow(broadcast: Broadcast, row: Any) -> Any:
+        await asyncio.sleep(1.5)  # a 429 pause, a slow network on that worker
+        return await send(broadcast, row)
+
+    second._attempt = slow  # type: ignore[method-assign]
+    await first.start()
+    await eventually(lambda: fake.stats.sent >= 3)
+    await second.start()
+    await eventually(lambda: len(second._claimed) >= 3)
+    assert first._coordinator.held  # the coordinator recalls; the other one is mid-send
+    async with session_factory() as session:
+        assert await outbox.request_recall(session, broadcast_id)
+
+    async def recalled() -> bool:
+        broadcast = await broadcast_row(session_factory, broadcast_id)
+        return broadcast.recall_status is RecallStatus.RECALLED
+
+    await eventually(recalled, within=15)
+    assert not second._claimed  # its sends landed before the recall finished...
+    rows = await deliveries(session_factory, broadcast_id)
+    sent = [row.chat_id for row in rows if row.status is DeliveryStatus.SENT]
+    assert not [chat for chat in sent if copies_in(fake, chat)]  # ...and were deleted too
+    assert all(len(copies_in(fake, chat)) == 0 for chat in chats)
+
+
 async def test_recall_deletes_recent_copies(
     fake: FakeTelegram,
     session_factory: Sessions,
@@ -947,5 +979,8 @@ async def test_a_pause_after_a_429_stops_every_worker_sharing_the_limit(redis_ur
         assert await there.voided(mark)  # the slot taken before it is void
         wait, _ = await there.reserve(0.01)
         assert 1.5 < wait <= 2.0  # and the next one comes after the pause
+        await here.pause(120.0)  # a long one: the next slot's key outlives it
+        await there.reserve(0.01)
+        assert await redis.pttl("test:pause:next-slot") > 120_000
     finally:
         await redis.aclose()

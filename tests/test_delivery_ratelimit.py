@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import pytest
 
 from fakeapi.state import RateLimiter as ServerWindow
-from services.broadcasts.ratelimit import RateLimiter
+from services.broadcasts.ratelimit import LocalTimeline, RateLimiter
 
 T = TypeVar("T")
 
@@ -173,3 +173,20 @@ async def test_callers_woken_late_by_a_stall_take_new_slots_instead_of_a_burst()
         assert window.check(None, moment) is None, moment
         window.accept(None, moment)
     assert stalled
+
+
+async def test_while_the_shared_timeline_does_not_answer_nobody_sends() -> None:
+    clock = VirtualClock()
+    failures = 2
+
+    class Flaky(LocalTimeline):
+        async def reserve(self, interval: float) -> tuple[float, float]:
+            nonlocal failures
+            if failures:
+                failures -= 1
+                raise ConnectionError("Redis is away")
+            return await super().reserve(interval)
+
+    lim = RateLimiter(10, clock=clock, sleep=clock.sleep, timeline=Flaky(clock))
+    [moment] = await clock.run(stamp(lim, clock))
+    assert moment == 2.0  # two retries a second apart, then the slot at once

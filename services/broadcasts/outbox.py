@@ -495,9 +495,10 @@ async def claim_pending(
     order, and commit the claim: several workers drain one outbox and never take one row
     twice. A row is free when nobody claims it, its claim ran out (a dead worker's), or it is
     this worker's own. PostgreSQL skips the rows another worker is claiming right now
-    (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time anyway. The
-    (broadcast, status, id) index serves it, so a batch costs the same at row 10 and at row
-    100 000."""
+    (`FOR UPDATE SKIP LOCKED`, in a CTE: PostgreSQL evaluates it once, where a subquery under
+    `IN` may be rescanned and claim more than `limit`); SQLite has one writer at a time
+    anyway. The (broadcast, status, id) index serves it, so a batch costs the same at row 10
+    and at row 100 000."""
     free = select(Delivery.id).where(
         Delivery.broadcast_id == broadcast_id,
         Delivery.status == DeliveryStatus.PENDING,
@@ -509,13 +510,10 @@ async def claim_pending(
             Delivery.claimed_by == worker,
         ),
     )
+    picked = free.order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True).cte()
     claimed = await session.execute(
         update(Delivery)
-        .where(
-            Delivery.id.in_(
-                free.order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)
-            )
-        )
+        .where(Delivery.id == picked.c.id)
         .values(claimed_by=worker, claimed_until=until)
         .returning(Delivery.id, Delivery.person_id, Delivery.chat_id, Delivery.attempts)
         .execution_options(synchronize_session=False)
@@ -527,9 +525,10 @@ async def claim_pending(
 
 async def renew_claims(
     session: AsyncSession, worker: str, delivery_ids: Iterable[int], until: datetime
-) -> None:
-    """Extend `worker`'s claims on rows it still has to send (a long 429 pause, a slow rate)."""
-    await _set_claims(session, worker, delivery_ids, claimed_until=until)
+) -> set[int]:
+    """Extend `worker`'s claims on rows it still has to send (a long 429 pause, a slow rate);
+    returns the ids still its own (a claim that ran out may have gone to another worker)."""
+    return await _set_claims(session, worker, delivery_ids, claimed_until=until)
 
 
 async def release_claims(session: AsyncSession, worker: str, delivery_ids: Iterable[int]) -> None:
@@ -539,10 +538,12 @@ async def release_claims(session: AsyncSession, worker: str, delivery_ids: Itera
 
 async def _set_claims(
     session: AsyncSession, worker: str, delivery_ids: Iterable[int], **values: Any
-) -> None:
+) -> set[int]:
+    # In id order, like every other write of a worker's rows: no deadlock between them.
     ids = sorted(delivery_ids)
+    kept: set[int] = set()
     for start in range(0, len(ids), CLAIM_CHUNK):
-        await session.execute(
+        result = await session.execute(
             update(Delivery)
             .where(
                 Delivery.id.in_(ids[start : start + CLAIM_CHUNK]),
@@ -550,9 +551,25 @@ async def _set_claims(
                 Delivery.status == DeliveryStatus.PENDING,
             )
             .values(**values)
+            .returning(Delivery.id)
             .execution_options(synchronize_session=False)
         )
-    await session.commit()
+        kept.update(result.scalars())
+        await session.commit()  # a chunk at a time: short transactions, few locks held
+    return kept
+
+
+async def live_claims(session: AsyncSession, broadcast_id: int, now: datetime) -> int:
+    """Rows of the broadcast some worker still holds (sending, or about to): a recall or a
+    final progress card waits for them."""
+    count = await session.scalar(
+        select(func.count(Delivery.id)).where(
+            Delivery.broadcast_id == broadcast_id,
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.claimed_until > now,
+        )
+    )
+    return int(count or 0)
 
 
 def _sent_rows(broadcast_id: int, *, since: datetime) -> tuple[Any, ...]:
@@ -579,7 +596,13 @@ async def claim_sent(
 
 _OUTCOME_UPDATE = (
     update(Delivery.__table__)  # type: ignore[arg-type]
-    .where(Delivery.__table__.c.id == bindparam("o_id"))
+    .where(
+        Delivery.__table__.c.id == bindparam("o_id"),
+        # Only a row this worker still holds: if its claim ran out and another worker took
+        # (and maybe finished) the row, that worker's result stands.
+        Delivery.__table__.c.status == DeliveryStatus.PENDING.value,
+        Delivery.__table__.c.claimed_by == bindparam("o_worker"),
+    )
     .values(
         status=bindparam("o_status"),
         attempts=bindparam("o_attempts"),
@@ -595,15 +618,21 @@ _OUTCOME_UPDATE = (
 
 
 async def record_outcomes(
-    session: AsyncSession, outcomes: Sequence[Outcome], recalled: Sequence[int] = ()
+    session: AsyncSession,
+    outcomes: Sequence[Outcome],
+    recalled: Sequence[int] = (),
+    *,
+    worker: str,
 ) -> None:
-    """Write finished sends (and recalled rows) in one transaction: one executemany each."""
+    """Write `worker`'s finished sends (and recalled rows) in one transaction: one
+    executemany each, in id order (as the claims' renewals go: they never deadlock)."""
     if outcomes:
         await session.execute(
             _OUTCOME_UPDATE,
             [
                 {
                     "o_id": o.delivery_id,
+                    "o_worker": worker,
                     "o_status": o.status,
                     "o_attempts": o.attempts,
                     "o_message_ids": o.message_ids,
@@ -611,7 +640,7 @@ async def record_outcomes(
                     "o_next_attempt_at": o.next_attempt_at,
                     "o_sent_at": o.sent_at,
                 }
-                for o in outcomes
+                for o in sorted(outcomes, key=lambda o: o.delivery_id)
             ],
         )
     blocked = sorted({o.person_id for o in outcomes if o.status is DeliveryStatus.BLOCKED})

@@ -41,8 +41,10 @@ PER_CHAT_INTERVAL = 1.0
 # A caller woken this much later than its slot (the process stalled: a busy CPU, a garbage
 # collection) takes a new slot instead of going at once with everyone else woken late: the
 # stall would otherwise end in a burst, and several workers' bursts add up to a 429.
-LATE_TOLERANCE = 0.015
+LATE_TOLERANCE = 0.03
 MICRO = 1_000_000
+UNREACHABLE_RETRY = 1.0  # seconds between tries while the shared timeline does not answer
+UNREACHABLE_WARN_EVERY = 60.0
 
 logger = logging.getLogger(__name__)
 
@@ -85,13 +87,17 @@ class LocalTimeline:
         self.paused_until = max(self.paused_until, self._clock() + max(seconds, 0.0))
 
 
-# KEYS: next slot, paused until; ARGV: interval µs, key lifetime ms. Redis's clock, in µs.
+# KEYS: next slot, paused until; ARGV: interval µs, spare lifetime ms. Redis's clock, in µs.
+# The next slot's key outlives the slot itself (a long pause puts it far ahead), or it would
+# expire early and the same slots be handed out again.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
 local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'),
                       tonumber(redis.call('GET', KEYS[2]) or '0'))
-redis.call('SET', KEYS[1], string.format('%d', slot + tonumber(ARGV[1])), 'PX', ARGV[2])
+local after = slot + tonumber(ARGV[1])
+local lifetime = math.floor((after - now) / 1000) + tonumber(ARGV[2])
+redis.call('SET', KEYS[1], string.format('%d', after), 'PX', string.format('%d', lifetime))
 return {string.format('%d', slot - now), string.format('%d', slot)}
 """
 # KEYS: paused until; ARGV: seconds µs, key lifetime ms.
@@ -152,6 +158,7 @@ class RateLimiter:
         # here stop at once, before the timeline has even heard of it.
         self._paused_until = float("-inf")
         self._pauses: set[asyncio.Task[None]] = set()
+        self._warned_at = float("-inf")
         # chat id → when its latest call starts; oldest first, trimmed to the last second, so
         # its size stays about rate × per_chat_interval however many chats a broadcast has.
         self._chat_slots: OrderedDict[int, float] = OrderedDict()
@@ -187,7 +194,12 @@ class RateLimiter:
             if self._paused_until > now:
                 await self._sleep(self._paused_until - now)
                 continue
-            wait, mark = await self._timeline.reserve(self.interval)
+            try:
+                wait, mark = await self._timeline.reserve(self.interval)
+            except Exception:  # Redis away: nobody knows the shared slots, so nobody sends
+                self._warn_unreachable()
+                await self._sleep(UNREACHABLE_RETRY)
+                continue
             now = self._clock()
             slot = now + wait
             previous = self._reserve_chat(chat_id, slot, now)
@@ -195,11 +207,24 @@ class RateLimiter:
                 return
             await self._sleep(wait)
             on_time = self._clock() - slot <= LATE_TOLERANCE
-            if on_time and self._paused_until <= slot and not await self._timeline.voided(mark):
+            if on_time and self._paused_until <= slot and not await self._voided(mark):
                 return
             # Woken late, or a 429 arrived while this caller slept (its slot is void): queue
             # again.
             self._release_chat(chat_id, slot, previous)
+
+    async def _voided(self, mark: float) -> bool:
+        try:
+            return await self._timeline.voided(mark)
+        except Exception:  # the slot was taken while Redis answered: it stands
+            self._warn_unreachable()
+            return False
+
+    def _warn_unreachable(self) -> None:
+        now = self._clock()
+        if now - self._warned_at >= UNREACHABLE_WARN_EVERY:
+            self._warned_at = now
+            logger.warning("The shared rate limit (Redis) does not answer: sending waits for it")
 
     async def close(self) -> None:
         """Let the pauses being shared reach the timeline."""

@@ -225,8 +225,10 @@ class _ResultWriter:
         interval: float,
         flush_at: int,
         retry_delay: float,
+        worker: str,
     ) -> None:
         self._sessions = sessions
+        self._worker = worker
         self._interval = interval
         self._flush_at = max(flush_at, 1)
         self._retry_delay = retry_delay
@@ -287,7 +289,9 @@ class _ResultWriter:
         while True:
             try:
                 async with self._sessions() as session:
-                    await outbox.record_outcomes(session, outcomes, recalled)
+                    await outbox.record_outcomes(
+                        session, outcomes, recalled, worker=self._worker
+                    )
                 break
             except Exception:
                 # Never drop a result: the senders keep their slots (so sending pauses) until
@@ -354,6 +358,9 @@ class _ProgressCards:
         for broadcast_id in running:
             self.tick(broadcast_id)
         for broadcast_id in [known for known in self._due if known not in running]:
+            async with self._sessions() as session:
+                if await outbox.live_claims(session, broadcast_id, utcnow()):
+                    continue  # other workers' sends are still landing: the next round
             await self.final(broadcast_id)
 
     async def close(self) -> None:
@@ -450,6 +457,7 @@ class DeliveryWorker:
             interval=flush_interval,
             flush_at=concurrency // 2,
             retry_delay=poll_interval,
+            worker=self.name,
         )
         self._cards = _ProgressCards(
             bot,
@@ -462,6 +470,7 @@ class DeliveryWorker:
         self._in_flight: dict[asyncio.Task[None], int] = {}  # send task → broadcast id
         self._claimed: set[int] = set()  # delivery ids being sent (their rows still PENDING)
         self._held: set[int] = set()  # delivery ids claimed in the database, not yet written
+        self._lost: set[int] = set()  # claimed, not started, and the claim ran out meanwhile
         self._renewer: asyncio.Task[None] | None = None
         self._cursors: dict[int, int] = {}  # broadcast id → last delivery id handed out
         self._recall_cursors: dict[int, int] = {}
@@ -645,9 +654,17 @@ class DeliveryWorker:
             until = utcnow() + timedelta(seconds=self._claim_seconds)
             try:
                 async with self._sessions() as session:
-                    await outbox.renew_claims(session, self.name, held, until)
+                    kept = await outbox.renew_claims(session, self.name, held, until)
             except Exception:
                 logger.exception("renewing %d delivery claims failed", len(held))
+                continue
+            # Rows no longer this worker's (sent and written meanwhile, or a claim that ran
+            # out and went to another worker): the ones not started yet are not sent here.
+            lost = held & ((self._held - kept) - self._claimed)
+            if lost:
+                logger.warning("%d delivery claims ran out; another worker sends them", len(lost))
+                self._held -= lost
+                self._lost |= lost
 
     async def _release(self, delivery_ids: set[int]) -> None:
         if not delivery_ids:
@@ -690,6 +707,10 @@ class DeliveryWorker:
             if self._stopping:
                 self._slots.release()
                 return False
+            if row.id in self._lost:  # another worker has it now
+                self._lost.discard(row.id)
+                self._slots.release()
+                continue
             self._claimed.add(row.id)
             cursors[broadcast_id] = row.id
             task = asyncio.create_task(self._in_slot(row.id, job(row)))
@@ -850,6 +871,10 @@ class DeliveryWorker:
         await self._wait_in_flight(broadcast_id)
         self._recall_cursors.pop(broadcast_id, None)
         async with self._sessions() as session:
+            if await outbox.live_claims(session, broadcast_id, utcnow()):
+                # Other workers' sends are still landing (they stop within a second, their
+                # claims with them): another pass then, or their copies would stay.
+                return False
             finished = await outbox.finish_recall(session, broadcast_id)
         if finished:
             logger.info("Broadcast %d recalled", broadcast_id)
