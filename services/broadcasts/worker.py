@@ -635,9 +635,10 @@ class DeliveryWorker:
         stopped = await self._dispatch(
             broadcast_id, rows, lambda row: self._deliver(broadcast, row)
         )
+        self._lost.clear()  # every row of the batch was started, skipped or is handed back now
         if stopped or self._stopping:
             # Hand back what was claimed and not started (the sends in flight keep theirs).
-            await self._release({row.id for row in rows} & self._held - self._claimed)
+            await self._release({row.id for row in rows} & (self._held - self._claimed))
         if stopped:
             # Paused, cancelled or recalled meanwhile: show it once the sends in flight landed.
             await self._wait_in_flight(broadcast_id)
