@@ -16,7 +16,7 @@ from typing import Any
 
 import icalendar
 from openpyxl import Workbook
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -94,31 +94,59 @@ def may_manage(event: Event, roles: Roles) -> bool:
     )
 
 
-def _territory_orgs(territory_id: int) -> Select[int]:
+def _event_territory_orgs() -> Select[int]:
+    """The organisations of the event's territory (correlated to the enclosing Event row)."""
     return select(Organization.id).where(
-        or_(Organization.id == territory_id, Organization.parent_id == territory_id)
+        or_(Organization.id == Event.territory_id, Organization.parent_id == Event.territory_id)
+    )
+
+
+def _joinable(person_id: Any, org_id: Any) -> ColumnElement[bool]:
+    """Whether the person (a value or a column) is in the audience of the Event row the query
+    stands on: the one definition behind the announcement's recipients and the tap's check,
+    so a forwarded or forged button gives no seat."""
+
+    def role(*where: ColumnElement[bool]) -> ColumnElement[bool]:
+        return exists().where(
+            Role.person_id == person_id,
+            *where,
+            or_(Event.territory_id.is_(None), Role.org_id.in_(_event_territory_orgs())),
+        )
+
+    primary = select(Organization.id).where(Organization.level == OrgLevel.PRIMARY)
+    org_inside: ColumnElement[bool] = (
+        Event.territory_id.is_(None)
+        if org_id is None
+        else or_(Event.territory_id.is_(None), literal(org_id).in_(_event_territory_orgs()))
+        if isinstance(org_id, int)
+        else or_(Event.territory_id.is_(None), org_id.in_(_event_territory_orgs()))
+    )
+    subscribed = exists().where(
+        Subscription.person_id == person_id, Subscription.topic_id == Event.topic_id
+    )
+    return or_(
+        and_(Event.audience == EventAudience.OFFICERS, role(Role.kind == RoleKind.OFFICER)),
+        and_(
+            Event.audience == EventAudience.AIS_OFFICERS, role(Role.kind == RoleKind.AIS_OFFICER)
+        ),
+        and_(
+            Event.audience == EventAudience.TERRITORIAL_CHAIRS,
+            role(Role.kind == RoleKind.TERRITORIAL_ADMIN),
+        ),
+        and_(
+            Event.audience == EventAudience.PRIMARY_CHAIRS,
+            role(Role.kind == RoleKind.OFFICER, Role.org_id.in_(primary)),
+        ),
+        and_(Event.audience == EventAudience.TOPIC, subscribed, org_inside),
     )
 
 
 async def may_join(session: AsyncSession, event: Event, person: Person) -> bool:
-    """Whether the person is in the event's audience (and territory): the announcement's
-    recipients, checked again at the tap, so a forwarded or forged button gives no seat."""
-    if event.audience is not EventAudience.TOPIC:
-        found = await session.scalar(
-            _audience_people(event).where(Person.id == person.id).limit(1)
-        )
-        return found is not None
-    subscribed = await session.scalar(
-        select(Subscription.person_id).where(
-            Subscription.person_id == person.id, Subscription.topic_id == event.topic_id
-        )
+    """Whether the person is in the event's audience (and territory)."""
+    found = await session.scalar(
+        select(Event.id).where(Event.id == event.id, _joinable(person.id, person.org_id))
     )
-    if subscribed is None:
-        return False
-    if event.territory_id is None:
-        return True
-    inside = _territory_orgs(event.territory_id).where(Organization.id == person.org_id)
-    return person.org_id is not None and await session.scalar(inside) is not None
+    return found is not None
 
 
 # --- creating and announcing ---------------------------------------------------------------
@@ -152,20 +180,12 @@ async def create(
 
 def _audience_people(event: Event) -> Select[int]:
     """Telegram ids of the people in a role-based audience (territory applied)."""
-    query = select(Person.telegram_id).join(Role, Role.person_id == Person.id)
-    if event.audience is EventAudience.OFFICERS:
-        query = query.where(Role.kind == RoleKind.OFFICER)
-    elif event.audience is EventAudience.AIS_OFFICERS:
-        query = query.where(Role.kind == RoleKind.AIS_OFFICER)
-    elif event.audience is EventAudience.TERRITORIAL_CHAIRS:
-        query = query.where(Role.kind == RoleKind.TERRITORIAL_ADMIN)
-    else:  # chairs of primary organisations: the officers of primary organisations
-        query = query.join(Organization, Organization.id == Role.org_id).where(
-            Role.kind == RoleKind.OFFICER, Organization.level == OrgLevel.PRIMARY
-        )
-    if event.territory_id is not None:
-        query = query.where(Role.org_id.in_(_territory_orgs(event.territory_id)))
-    return query.distinct()
+    # The one event row joined to every person: the audience is judged on it.
+    return (
+        select(Person.telegram_id)
+        .join(Event, Event.id == event.id)
+        .where(_joinable(Person.id, Person.org_id))
+    )
 
 
 def announcement_text(event: Event, tz: Any) -> str:
@@ -264,19 +284,40 @@ def _registration(event_id: int, person_id: int) -> Select[EventRegistration]:
 
 
 async def register(session: AsyncSession, event_id: int, person: Person) -> Joined:
-    """A tap on «Записаться»: a seat, or a place in the waiting list; committed."""
+    """A tap on «Записаться»: a seat, or a place in the waiting list; committed.
+
+    One read answers every question (open? in the audience? registered already?) before the
+    write, so SQLite's single writer is held only for the seat's UPDATE, the row and COMMIT;
+    the event stays in the session's identity map for the confirmation."""
     now = utcnow()
-    event = await get(session, event_id)
-    if event is None or not is_open(event, now):
+    row = (
+        await session.execute(
+            select(
+                Event,
+                _joinable(person.id, person.org_id).label("inside"),
+                EventRegistration.id,
+                EventRegistration.status,
+            )
+            .outerjoin(
+                EventRegistration,
+                and_(
+                    EventRegistration.event_id == Event.id,
+                    EventRegistration.person_id == person.id,
+                ),
+            )
+            .where(Event.id == event_id)
+        )
+    ).first()
+    if row is None or not is_open(row[0], now):
         return Joined.CLOSED
-    if not await may_join(session, event, person):
+    _, inside, existing_id, existing_status = row
+    if not inside:
         return Joined.OUTSIDE
-    existing = await session.scalar(_registration(event_id, person.id))
-    if existing is not None and existing.status in ACTIVE:
+    if existing_status in ACTIVE:
         return Joined.ALREADY
     seat = await _take_seat(session, event_id, now)
     status = RegistrationStatus.REGISTERED if seat else RegistrationStatus.WAITING
-    if existing is None:
+    if existing_id is None:
         session.add(
             EventRegistration(event_id=event_id, person_id=person.id, status=status, queued_at=now)
         )
@@ -284,7 +325,7 @@ async def register(session: AsyncSession, event_id: int, person: Person) -> Join
         revived = await session.execute(
             update(EventRegistration)
             .where(
-                EventRegistration.id == existing.id,
+                EventRegistration.id == existing_id,
                 EventRegistration.status == RegistrationStatus.CANCELLED,
             )
             .values(status=status, queued_at=now)

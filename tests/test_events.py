@@ -128,6 +128,12 @@ async def test_admin_creates_announces_and_officers_register_with_a_waiting_list
     await fake.click(first, texts.JOIN)  # a second tap on the announcement: nothing doubled
     await fake.click(second, texts.JOIN)
     await fake.click(third, texts.JOIN)
+    # The confirmations follow the answered taps (handed on, handlers/later.py).
+    await eventually(
+        lambda: documents(fake, first.id)
+        and documents(fake, second.id)
+        and "листе ожидания" in screen(fake, third.id).text
+    )
     ics_file = documents(fake, first.id)[-1]
     calendar = icalendar.Calendar.from_ical(ics_file.content)
     (entry,) = calendar.walk("VEVENT")
@@ -140,6 +146,7 @@ async def test_admin_creates_announces_and_officers_register_with_a_waiting_list
 
     await fake.click(first, texts.LEAVE)
     assert "отменена" in screen(fake, first.id).text
+    await eventually(lambda: captions(fake, third.id))
     assert "Освободилось место" in captions(fake, third.id)[-1]
     async with running_bot.sessions() as session:
         rows = dict(
@@ -207,6 +214,7 @@ async def test_reminders_once_checkin_attendance_feedback_card_and_xlsx(
     assert "Вебинар по АИС" in screen(fake, first.id).text
     for user in (first, second, third):
         await fake.send_callback(user, join)
+    await eventually(lambda: documents(fake, third.id))
     await fake.click(third, texts.LEAVE)  # not registered any more: no reminders
 
     app = running_bot.app
