@@ -253,6 +253,8 @@ class EvAction(StrEnum):
     XLSX = "x"
     RATE = "r"  # value: 1–5
     SKIP = "s"
+    CANCEL_ASK = "k"  # the organiser: «Отменить мероприятие», then the confirmation
+    CANCEL_DO = "K"
 
 
 class EvCB(CallbackData, prefix="ev"):

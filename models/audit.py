@@ -39,6 +39,9 @@ class AuditKind(enum.StrEnum):
     MATERIAL_DELETED = "material_deleted"
     PLAN_IMPORTED = "plan_imported"
     PLAN_NAME_LINKED = "plan_name_linked"
+    EVENT_CANCELLED = "event_cancelled"
+    AIS_GRANTED = "ais_granted"
+    AIS_REVOKED = "ais_revoked"
 
 
 class AuditVia(enum.StrEnum):

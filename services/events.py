@@ -19,9 +19,11 @@ from openpyxl import Workbook
 from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     Audience,
+    AuditKind,
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
@@ -497,6 +499,7 @@ async def my_registrations(
         .where(
             EventRegistration.person_id == person.id,
             EventRegistration.status.in_(ACTIVE),
+            Event.status == EventStatus.ANNOUNCED,
             Event.ends_at > utcnow(),
         )
         .order_by(Event.starts_at)
@@ -510,6 +513,86 @@ async def managed(session: AsyncSession, roles: Roles) -> list[Event]:
     if not roles.regional_admin:
         query = query.where(Event.territory_id.in_(roles.territories))
     return list(await session.scalars(query))
+
+
+# --- the organiser cancels ----------------------------------------------------------------
+
+
+def may_cancel(event: Event, roles: Roles, telegram_id: int) -> bool:
+    """The organiser, an admin of the event's territory, or a regional admin."""
+    return may_manage(event, roles) or event.organiser_telegram_id == telegram_id
+
+
+def is_cancellable(event: Event, now: datetime) -> bool:
+    """Announced and not over yet (a held event stays in the reports as held)."""
+    return event.status is EventStatus.ANNOUNCED and event.ends_at > now
+
+
+class Cancelled(enum.StrEnum):
+    DONE = "done"
+    NOT_YOURS = "not_yours"
+    CLOSED = "closed"  # cancelled already, or over
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    outcome: Cancelled
+    told: int = 0  # the people registered or waiting, told through the outbox
+
+
+async def cancel_event(
+    session: AsyncSession,
+    event_id: int,
+    roles: Roles,
+    telegram_id: int,
+    tz: Any,
+    actor: audit.Actor | None,
+) -> Cancellation:
+    """Cancel the event for good: registering, reminders, check-in and feedback end with its
+    status; everyone registered or waiting is told by one outbox broadcast queued in the same
+    transaction (so a restart neither loses nor repeats it); the announcement, if it is still
+    going out, stops. Committed."""
+    event = await get(session, event_id)
+    if event is None or not may_cancel(event, roles, telegram_id):
+        return Cancellation(Cancelled.NOT_YOURS)
+    now = utcnow()
+    changed = await session.execute(
+        update(Event)
+        .where(Event.id == event_id, Event.status == EventStatus.ANNOUNCED, Event.ends_at > now)
+        .values(status=EventStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    if not _rowcount(changed):  # cancelled by someone else meanwhile, or just over
+        await session.rollback()
+        return Cancellation(Cancelled.CLOSED)
+    set_committed_value(event, "status", EventStatus.CANCELLED)  # as stored: nothing to flush
+    chats = list(
+        await session.scalars(
+            select(Person.telegram_id)
+            .join(EventRegistration, EventRegistration.person_id == Person.id)
+            .where(EventRegistration.event_id == event_id, EventRegistration.status.in_(ACTIVE))
+        )
+    )
+    if chats:
+        text = texts.EVENT_CANCELLED_NOTICE.format(
+            title=escape(event.title), when=when_text(event, tz)
+        )
+        await _tell_people(session, event, chats, text, None)
+    audit.record(session, actor, AuditKind.EVENT_CANCELLED, event=event_id, recipients=len(chats))
+    await session.commit()
+    if event.broadcast_id is not None:  # audited above as the event's cancellation
+        await outbox.cancel(session, event.broadcast_id)
+    return Cancellation(Cancelled.DONE, len(chats))
+
+
+async def active_count(session: AsyncSession, event_id: int) -> int:
+    """People registered or waiting: those a cancellation would tell."""
+    found = await session.scalar(
+        select(func.count()).where(
+            EventRegistration.event_id == event_id, EventRegistration.status.in_(ACTIVE)
+        )
+    )
+    return int(found or 0)
 
 
 # --- the card and attendance ---------------------------------------------------------------
@@ -703,6 +786,13 @@ async def _notify(
             .where(EventRegistration.id.in_(ids))
         )
     )
+    return await _tell_people(session, event, chats, text, markup)
+
+
+async def _tell_people(
+    session: AsyncSession, event: Event, chats: list[int], text: str, markup: Markup | None
+) -> int:
+    """One outbox broadcast to exactly these chats, enqueued in the caller's transaction."""
     broadcast = Broadcast(
         kind=BroadcastKind.NEWS,
         status=BroadcastStatus.DRAFT,

@@ -42,6 +42,7 @@ KURSK_SCHOOL = "46-29-004"
 OFFICERS = [300001, 300002, 300003]
 # 15.10.2026 10:00 in Moscow
 START = datetime(2026, 10, 15, 7, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
 PLAN_SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "plan_2022.csv"
 PLAN_SAMPLE_BYTES = PLAN_SAMPLE.read_bytes()
 
@@ -467,3 +468,83 @@ async def test_an_event_carries_out_a_plan_item_which_is_marked_done_once_held(
         reports = list(await session.scalars(select(PlanReport.text)))
     assert period is not None and period.done_at is not None
     assert reports == ["Проведено мероприятие «Семинар по информационной работе» (15.10.2026)."]
+
+
+def _answered(fake: FakeTelegram) -> str:
+    return str(fake.calls_of("answerCallbackQuery")[-1].params.get("text") or "")
+
+
+async def test_the_organiser_cancels_an_event_and_everyone_registered_or_waiting_is_told(
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    admin: FakeUser,
+    officers: list[int],
+    clock: FakeClock,
+) -> None:
+    event_id = await _event(running_bot, capacity=1)
+    first, second, third = (FakeUser(id=i, first_name=f"М{i}") for i in officers)
+    join = EvCB(action=EvAction.JOIN, event=event_id).pack()
+    await fake.send_callback(first, join)  # the seat
+    await fake.send_callback(second, join)  # the waiting list
+    await eventually(lambda: documents(fake, first.id) and texts_of(fake, second.id))
+    cancel = EvCB(action=EvAction.CANCEL_DO, event=event_id).pack()
+
+    # Not the organiser's role: an officer, a territorial admin of another territory.
+    await fake.send_callback(third, cancel)
+    assert _answered(fake) == texts.NOT_YOURS
+    await grant(running_bot.sessions, third.id, "territorial_admin", "46-29")
+    await fake.send_callback(third, cancel)
+    assert _answered(fake) == texts.NOT_YOURS
+    async with running_bot.sessions() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None and event.status is EventStatus.ANNOUNCED
+
+    await fake.send_message(admin, "/events")
+    await fake.click(admin, "⚙ Вебинар по АИС")
+    await fake.click(admin, texts.CANCEL_EVENT)
+    ask = screen(fake, admin.id)
+    assert "Отменить «Вебинар по АИС» (15.10.2026 10:00–11:00)?" in ask.text
+    assert "ожидающим (2)" in ask.text
+    assert button_texts(ask) == [texts.CANCEL_EVENT_YES, texts.BACK]
+    await fake.click(admin, texts.BACK)  # the way back: the card, nothing changed
+    assert "Записано: 1" in screen(fake, admin.id).text
+    await fake.click(admin, texts.CANCEL_EVENT)
+    await fake.click(admin, texts.CANCEL_EVENT_YES)
+    done = screen(fake, admin.id)
+    assert "Сообщение об отмене получат: 2." in done.text
+    assert texts.CARD_CANCELLED.strip() in done.text
+    assert texts.CANCEL_EVENT not in button_texts(done)
+
+    running_bot.wake_worker()
+    for user in (first, second):
+        await eventually(
+            lambda u=user: any("отменено организатором" in t for t in texts_of(fake, u.id))
+        )
+    assert not any("отменено" in t for t in texts_of(fake, third.id))
+    async with running_bot.sessions() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None and event.status is EventStatus.CANCELLED
+        from models import AuditEntry, AuditKind
+
+        (entry,) = await session.scalars(
+            select(AuditEntry).where(AuditEntry.kind == AuditKind.EVENT_CANCELLED)
+        )
+        assert entry.details == {"event": event_id, "recipients": 2}
+
+    # Twice: nothing more to cancel; registering afterwards: refused, nothing stored.
+    await fake.send_callback(admin, cancel)
+    assert _answered(fake) == texts.EVENT_ALREADY_CLOSED
+    await fake.send_callback(third, join)
+    assert _answered(fake) == texts.CLOSED
+    await fake.send_message(first, "/events")
+    assert "Вебинар по АИС" not in screen(fake, first.id).text  # not among theirs any more
+    # No reminders, no feedback question for it.
+    app = running_bot.app
+    assert app is not None
+    for moment in (START - timedelta(hours=20), START - timedelta(minutes=30), START + DAY):
+        clock.set(moment)
+        assert await events_sweep(running_bot.sessions, running_bot.settings, app.worker) == []
+    async with running_bot.sessions() as session:
+        rows = list(await session.scalars(select(EventRegistration)))
+        assert len(rows) == 2 and all(r.day_reminder_at is None for r in rows)
+        assert all(r.feedback_asked_at is None for r in rows)

@@ -25,7 +25,7 @@ from handlers.callbacks import EvAction, EvCB, EvNewCB, EvNewStep
 from handlers.filters import TYPED
 from handlers.states import EventCreate
 from handlers.ui import show
-from models import Event, EventAudience, EventKind, utcnow
+from models import Event, EventAudience, EventKind, EventStatus, utcnow
 from services import events, topics
 from services.audit import Actor
 from services.broadcasts import compose, outbox
@@ -420,6 +420,10 @@ async def card(session: AsyncSession, event: Event, settings: Settings) -> Scree
         [_b(texts.ATTENDANCE, EvCB(action=EvAction.ATTENDANCE, event=event.id))],
         [_b(texts.XLSX, EvCB(action=EvAction.XLSX, event=event.id))],
     ]
+    if event.status is EventStatus.CANCELLED:
+        text = texts.CARD_CANCELLED + text
+    elif events.is_cancellable(event, utcnow()):
+        rows.append([_b(texts.CANCEL_EVENT, EvCB(action=EvAction.CANCEL_ASK, event=event.id))])
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -436,6 +440,73 @@ async def on_card(
     await callback.answer()
     text, markup = await card(session, event, settings)
     await show(callback, text, markup)
+
+
+async def _cancellable(
+    callback: CallbackQuery, data: EvCB, session: AsyncSession, roles: Roles
+) -> Event | None:
+    """The event, if this person may cancel it and it may still be cancelled; answers if not."""
+    event = await events.get(session, data.event)
+    if event is None or not events.may_cancel(event, roles, callback.from_user.id):
+        await callback.answer(texts.NOT_YOURS, show_alert=True)
+        return None
+    if not events.is_cancellable(event, utcnow()):
+        await callback.answer(texts.EVENT_ALREADY_CLOSED, show_alert=True)
+        return None
+    return event
+
+
+async def on_cancel_ask(
+    callback: CallbackQuery,
+    callback_data: EvCB,
+    session: AsyncSession,
+    roles: Roles,
+    settings: Settings,
+) -> None:
+    event = await _cancellable(callback, callback_data, session, roles)
+    if event is None:
+        return
+    await callback.answer()
+    text = texts.CANCEL_EVENT_ASK.format(
+        title=events.escape(event.title),
+        when=events.when_text(event, settings.tz),
+        n=await events.active_count(session, event.id),
+    )
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_b(texts.CANCEL_EVENT_YES, EvCB(action=EvAction.CANCEL_DO, event=event.id))],
+            [_b(texts.BACK, EvCB(action=EvAction.CARD, event=event.id))],
+        ]
+    )
+    await show(callback, text, markup)
+
+
+async def on_cancel_do(
+    callback: CallbackQuery,
+    callback_data: EvCB,
+    session: AsyncSession,
+    roles: Roles,
+    settings: Settings,
+    actor: Actor | None,
+    delivery_worker: DeliveryWorker,
+) -> None:
+    event = await _cancellable(callback, callback_data, session, roles)
+    if event is None:
+        return
+    done = await events.cancel_event(
+        session, event.id, roles, callback.from_user.id, settings.tz, actor
+    )
+    if done.outcome is not events.Cancelled.DONE:
+        alert = texts.NOT_YOURS if done.outcome is events.Cancelled.NOT_YOURS else (
+            texts.EVENT_ALREADY_CLOSED
+        )
+        await callback.answer(alert, show_alert=True)
+        return
+    await callback.answer()
+    delivery_worker.wake()
+    text, markup = await card(session, event, settings)
+    done_line = texts.EVENT_CANCELLED_DONE.format(title=events.escape(event.title), n=done.told)
+    await show(callback, done_line + "\n\n" + text, markup)
 
 
 async def _attendance(session: AsyncSession, event: Event) -> Screen:
@@ -509,4 +580,6 @@ def router() -> Router:
     r.callback_query.register(on_attendance, EvCB.filter(F.action == EvAction.ATTENDANCE))
     r.callback_query.register(on_mark, EvCB.filter(F.action == EvAction.MARK))
     r.callback_query.register(on_xlsx, EvCB.filter(F.action == EvAction.XLSX))
+    r.callback_query.register(on_cancel_ask, EvCB.filter(F.action == EvAction.CANCEL_ASK))
+    r.callback_query.register(on_cancel_do, EvCB.filter(F.action == EvAction.CANCEL_DO))
     return r

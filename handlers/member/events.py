@@ -28,7 +28,14 @@ from services.people import Roles
 from texts import events as texts
 
 CODE = When(F.text.regexp(r"^\s*\d{6}\s*$"))
-ORGANISER_ACTIONS = (EvAction.CARD, EvAction.ATTENDANCE, EvAction.MARK, EvAction.XLSX)
+ORGANISER_ACTIONS = (
+    EvAction.CARD,
+    EvAction.ATTENDANCE,
+    EvAction.MARK,
+    EvAction.XLSX,
+    EvAction.CANCEL_ASK,
+    EvAction.CANCEL_DO,
+)
 
 
 def _b(text: str, data: EvCB) -> InlineKeyboardButton:
