@@ -279,3 +279,16 @@ class EvNewStep(StrEnum):
 class EvNewCB(CallbackData, prefix="evn"):
     step: EvNewStep
     value: str = ""
+
+
+class AisAction(StrEnum):
+    GRANT = "g"
+    REVOKE = "r"
+    CANCEL = "c"
+
+
+class AisCB(CallbackData, prefix="ais"):
+    """/ais: the confirmation of granting or withdrawing the AIS role of one person."""
+
+    action: AisAction
+    person: int

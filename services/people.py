@@ -31,6 +31,8 @@ class Roles:
     # Consultants (questions to the committee): for the whole region, or for territories.
     regional_consultant: bool = False
     consultant_of: frozenset[int] = field(default_factory=frozenset)
+    # AIS officers (granted by /ais): the organisations they keep the register of.
+    ais_of: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def is_admin(self) -> bool:
@@ -82,6 +84,11 @@ def _roles(listed_admin: bool, granted: list[tuple[RoleKind, int | None]]) -> Ro
             org_id
             for kind, org_id in granted
             if kind is RoleKind.CONSULTANT and org_id is not None
+        ),
+        ais_of=frozenset(
+            org_id
+            for kind, org_id in granted
+            if kind is RoleKind.AIS_OFFICER and org_id is not None
         ),
     )
 
