@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -48,8 +49,21 @@ def consent(link: str = "") -> InlineKeyboardMarkup:
     )
 
 
-def pages(total: int) -> int:
-    return max(1, -(-total // PAGE_SIZE))
+def pages(total: int, size: int = PAGE_SIZE) -> int:
+    return max(1, -(-total // size))
+
+
+def pager(
+    page: int, total: int, to_page: Callable[[int], CallbackData], size: int = PAGE_SIZE
+) -> list[InlineKeyboardButton]:
+    """The ◀️ ▶️ row under a paged list (empty when it fits one page); `to_page(n)` is the
+    button's callback data for page n."""
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton(text=ru.PREV, callback_data=to_page(page - 1).pack()))
+    if page + 1 < pages(total, size):
+        row.append(InlineKeyboardButton(text=ru.NEXT, callback_data=to_page(page + 1).pack()))
+    return row
 
 
 def _org_rows(
@@ -63,12 +77,7 @@ def _org_rows(
 def _pager(
     flow: Flow, action: OrgAction, org_id: int, page: int, total: int
 ) -> list[InlineKeyboardButton]:
-    row = []
-    if page > 0:
-        row.append(_button(ru.PREV, OrgCB(action=action, flow=flow, org_id=org_id, page=page - 1)))
-    if page + 1 < pages(total):
-        row.append(_button(ru.NEXT, OrgCB(action=action, flow=flow, org_id=org_id, page=page + 1)))
-    return row
+    return pager(page, total, lambda n: OrgCB(action=action, flow=flow, org_id=org_id, page=n))
 
 
 def _skip(flow: Flow) -> list[InlineKeyboardButton]:

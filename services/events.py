@@ -629,6 +629,20 @@ async def figures(session: AsyncSession, event_id: int) -> Figures:
     )
 
 
+def _participant(event_id: int) -> ColumnElement[bool]:
+    """Registered, or marked as present (and cancelled since)."""
+    return and_(
+        EventRegistration.event_id == event_id,
+        or_(
+            EventRegistration.status == RegistrationStatus.REGISTERED,
+            EventRegistration.attended.is_(True),
+        ),
+    )
+
+
+_TAPPING_ORDER = (EventRegistration.queued_at, EventRegistration.id)
+
+
 async def participants(
     session: AsyncSession, event_id: int
 ) -> list[tuple[EventRegistration, Person, str | None]]:
@@ -637,16 +651,59 @@ async def participants(
         select(EventRegistration, Person, Organization.name)
         .join(Person, Person.id == EventRegistration.person_id)
         .outerjoin(Organization, Organization.id == Person.org_id)
-        .where(
-            EventRegistration.event_id == event_id,
-            or_(
-                EventRegistration.status == RegistrationStatus.REGISTERED,
-                EventRegistration.attended.is_(True),
-            ),
-        )
-        .order_by(EventRegistration.queued_at, EventRegistration.id)
+        .where(_participant(event_id))
+        .order_by(*_TAPPING_ORDER)
     )
     return [(r, p, name) for r, p, name in rows]
+
+
+@dataclass(frozen=True)
+class ParticipantsPage:
+    rows: list[tuple[EventRegistration, Person]]
+    page: int  # from 0, within the pages there are
+    total: int
+
+
+async def participants_page(
+    session: AsyncSession, event_id: int, page: int, size: int, person_id: int | None = None
+) -> ParticipantsPage:
+    """One page of the participants in order of tapping; with `person_id`, the page that
+    person is on (the organiser has just marked them)."""
+    total = int(
+        await session.scalar(select(func.count()).where(_participant(event_id))) or 0
+    )
+    if person_id is not None:
+        mine = (
+            await session.execute(
+                select(*_TAPPING_ORDER).where(
+                    _participant(event_id), EventRegistration.person_id == person_id
+                )
+            )
+        ).first()
+        if mine is not None:
+            before = await session.scalar(
+                select(func.count()).where(
+                    _participant(event_id),
+                    or_(
+                        EventRegistration.queued_at < mine.queued_at,
+                        and_(
+                            EventRegistration.queued_at == mine.queued_at,
+                            EventRegistration.id < mine.id,
+                        ),
+                    ),
+                )
+            )
+            page = int(before or 0) // size
+    page = max(0, min(page, (total - 1) // size if total else 0))
+    rows = await session.execute(
+        select(EventRegistration, Person)
+        .join(Person, Person.id == EventRegistration.person_id)
+        .where(_participant(event_id))
+        .order_by(*_TAPPING_ORDER)
+        .offset(page * size)
+        .limit(size)
+    )
+    return ParticipantsPage([(r, p) for r, p in rows], page, total)
 
 
 def has_started(event: Event, now: datetime) -> bool:

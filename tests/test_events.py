@@ -548,3 +548,56 @@ async def test_the_organiser_cancels_an_event_and_everyone_registered_or_waiting
         rows = list(await session.scalars(select(EventRegistration)))
         assert len(rows) == 2 and all(r.day_reminder_at is None for r in rows)
         assert all(r.feedback_asked_at is None for r in rows)
+
+
+async def test_the_attendance_list_pages_beyond_one_screen(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, clock: FakeClock
+) -> None:
+    from handlers.admin.events import ATTENDANCE_PAGE
+    from texts import ru
+
+    people = [310_100 + n for n in range(ATTENDANCE_PAGE + 5)]
+    for telegram_id in people:
+        await add_member(running_bot.sessions, telegram_id, KURSK_SCHOOL, topics=set())
+        await grant(running_bot.sessions, telegram_id, "officer", KURSK_SCHOOL)
+    event_id = await _event(running_bot)
+    join = EvCB(action=EvAction.JOIN, event=event_id).pack()
+    for n, telegram_id in enumerate(people):
+        await fake.send_callback(FakeUser(id=telegram_id, first_name=f"Участник{n:02d}"), join)
+    clock.set(START + timedelta(minutes=5))
+
+    await fake.send_message(admin, "/events")
+    await fake.click(admin, "⚙ Вебинар по АИС")
+    await fake.click(admin, texts.ATTENDANCE)
+    first_page = screen(fake, admin.id)
+    assert "Страница 1 из 2." in first_page.text
+    names = [b for b in button_texts(first_page) if b.startswith("▫️")]
+    assert names[0] == "▫️ Участник00" and len(names) == ATTENDANCE_PAGE
+    assert ru.NEXT in button_texts(first_page) and ru.PREV not in button_texts(first_page)
+    assert texts.BACK in button_texts(first_page)
+
+    await fake.click(admin, ru.NEXT)
+    second_page = screen(fake, admin.id)
+    assert "Страница 2 из 2." in second_page.text
+    names = [b for b in button_texts(second_page) if b.startswith("▫️")]
+    assert names == [f"▫️ Участник{n:02d}" for n in range(ATTENDANCE_PAGE, len(people))]
+    assert ru.PREV in button_texts(second_page) and ru.NEXT not in button_texts(second_page)
+
+    await fake.click(admin, f"▫️ Участник{ATTENDANCE_PAGE + 2:02d}")  # marked: stays on page 2
+    marked = screen(fake, admin.id)
+    assert "Страница 2 из 2." in marked.text
+    assert f"✅ Участник{ATTENDANCE_PAGE + 2:02d}" in button_texts(marked)
+    async with running_bot.sessions() as session:
+        person = await person_of(running_bot.sessions, people[ATTENDANCE_PAGE + 2])
+        assert person is not None
+        attended = await session.scalar(
+            select(EventRegistration.attended).where(EventRegistration.person_id == person.id)
+        )
+        assert attended is True
+    await fake.click(admin, ru.PREV)
+    assert "Страница 1 из 2." in screen(fake, admin.id).text
+    # A forged page number past the end shows the last page, not an error.
+    await fake.send_callback(
+        admin, EvCB(action=EvAction.ATTENDANCE, event=event_id, value=99).pack()
+    )
+    assert "Страница 2 из 2." in screen(fake, admin.id).text

@@ -33,6 +33,7 @@ from services.broadcasts.worker import DeliveryWorker
 from services.people import Roles
 from services.plan import items as plan_items
 from texts import events as texts
+from texts import ru
 
 TIME_FORMAT = "%d.%m.%Y %H:%M"
 Screen = tuple[str, InlineKeyboardMarkup]
@@ -509,17 +510,40 @@ async def on_cancel_do(
     await show(callback, done_line + "\n\n" + text, markup)
 
 
-async def _attendance(session: AsyncSession, event: Event) -> Screen:
+# A hall of people to tick: more to a page than the bot's short lists (PAGE_SIZE), still one
+# screen of a phone with the pager and «Назад».
+ATTENDANCE_PAGE = 20
+
+
+async def _attendance(
+    session: AsyncSession, event: Event, page: int = 0, person_id: int | None = None
+) -> Screen:
+    shown = await events.participants_page(
+        session, event.id, page, ATTENDANCE_PAGE, person_id=person_id
+    )
     rows = []
-    for registration, person, _ in await events.participants(session, event.id):
+    for registration, person in shown.rows:
         mark = "✅" if registration.attended else "▫️"
-        name = " ".join(p for p in (person.first_name, person.last_name) if p)
+        name = keyboards.short(" ".join(p for p in (person.first_name, person.last_name) if p))
         rows.append(
             [_b(f"{mark} {name}", EvCB(action=EvAction.MARK, event=event.id, value=person.id))]
         )
+    pager = keyboards.pager(
+        shown.page,
+        shown.total,
+        lambda n: EvCB(action=EvAction.ATTENDANCE, event=event.id, value=n),
+        ATTENDANCE_PAGE,
+    )
+    if pager:
+        rows.append(pager)
     rows.append([_b(texts.BACK, EvCB(action=EvAction.CARD, event=event.id))])
-    text = texts.ATTEND_TITLE if len(rows) > 1 else texts.ATTEND_EMPTY
-    return text, InlineKeyboardMarkup(inline_keyboard=rows[:99])
+    if not shown.total:
+        return texts.ATTEND_EMPTY, InlineKeyboardMarkup(inline_keyboard=rows)
+    count = keyboards.pages(shown.total, ATTENDANCE_PAGE)
+    text = texts.ATTEND_TITLE
+    if count > 1:
+        text += "\n\n" + ru.PAGE.format(page=shown.page + 1, pages=count)
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 async def on_attendance(
@@ -532,7 +556,7 @@ async def on_attendance(
         await callback.answer(texts.NOT_STARTED, show_alert=True)
         return
     await callback.answer()
-    text, markup = await _attendance(session, event)
+    text, markup = await _attendance(session, event, page=callback_data.value)
     await show(callback, text, markup)
 
 
@@ -546,7 +570,7 @@ async def on_mark(
         await callback.answer(texts.NOT_REGISTERED, show_alert=True)
         return
     await callback.answer()
-    text, markup = await _attendance(session, event)
+    text, markup = await _attendance(session, event, person_id=callback_data.value)
     await show(callback, text, markup)
 
 
