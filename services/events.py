@@ -395,13 +395,15 @@ async def _cancel(session: AsyncSession, event_id: int, person_id: int) -> Left:
     return Left(was, promoted)
 
 
-async def release_seats(session: AsyncSession, person_id: int) -> int:
+async def release_seats(session: AsyncSession, person_id: int, tz: Any) -> int:
     """/forget: give up the person's seats in open events before the rows go, so the counters
-    stay right and the waiting lists move up (the promoted get the reminders). Not committed."""
-    open_ids = list(
+    stay right and the waiting lists move up; whoever moves up is told as at any promotion,
+    through the outbox in the caller's transaction (the .ics comes with a tap, not here: the
+    outbox sends text). Not committed."""
+    open_events = list(
         await session.scalars(
-            select(EventRegistration.event_id)
-            .join(Event, Event.id == EventRegistration.event_id)
+            select(Event)
+            .join(EventRegistration, EventRegistration.event_id == Event.id)
             .where(
                 EventRegistration.person_id == person_id,
                 EventRegistration.status == RegistrationStatus.REGISTERED,
@@ -410,9 +412,14 @@ async def release_seats(session: AsyncSession, person_id: int) -> int:
             )
         )
     )
-    for event_id in open_ids:
-        await _cancel(session, event_id, person_id)
-    return len(open_ids)
+    for event in open_events:
+        left = await _cancel(session, event.id, person_id)
+        if left.promoted_telegram_id is not None:
+            text = texts.PROMOTED_NOTICE.format(
+                title=escape(event.title), when=when_text(event, tz), place=escape(event.place)
+            )
+            await _tell_people(session, event, [left.promoted_telegram_id], text, None)
+    return len(open_events)
 
 
 async def _promote_first(session: AsyncSession, event_id: int) -> int | None:

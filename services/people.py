@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -146,9 +147,10 @@ async def set_organization(session: AsyncSession, person: Person, org_id: int | 
     await session.commit()
 
 
-async def forget(session: AsyncSession, telegram_id: int) -> bool:
+async def forget(session: AsyncSession, telegram_id: int, tz: Any) -> bool:
     """Delete the person and everything hanging off them (subscriptions, roles). Their audit
-    rows stay, anonymised, in the same transaction: the actions remain, the person does not."""
+    rows stay, anonymised, in the same transaction: the actions remain, the person does not.
+    `tz` dates the notice to whoever takes their seat at an event."""
     person_id = await session.scalar(select(Person.id).where(Person.telegram_id == telegram_id))
     if person_id is None:
         await session.commit()  # ends the read transaction, as the delete would have
@@ -162,7 +164,7 @@ async def forget(session: AsyncSession, telegram_id: int) -> bool:
     await questions.forget(session, person_id)
     from services import events  # events imports this module
 
-    await events.release_seats(session, person_id)
+    await events.release_seats(session, person_id, tz)
     await session.execute(delete(Person).where(Person.id == person_id))
     await session.commit()
     return True

@@ -601,3 +601,34 @@ async def test_the_attendance_list_pages_beyond_one_screen(
         admin, EvCB(action=EvAction.ATTENDANCE, event=event_id, value=99).pack()
     )
     assert "Страница 2 из 2." in screen(fake, admin.id).text
+
+
+async def test_someone_moved_up_by_another_persons_forget_is_told(
+    fake: FakeTelegram, running_bot: RunningBot, officers: list[int]
+) -> None:
+    from texts import ru
+
+    event_id = await _event(running_bot, capacity=1)
+    first, second = (FakeUser(id=i, first_name=f"М{i}") for i in officers[:2])
+    join = EvCB(action=EvAction.JOIN, event=event_id).pack()
+    await fake.send_callback(first, join)
+    await fake.send_callback(second, join)
+    await eventually(lambda: "листе ожидания" in screen(fake, second.id).text)
+
+    await fake.send_message(first, "/forget")
+    await fake.click(first, ru.FORGET_YES)
+    await eventually(
+        lambda: any(t.startswith("Освободилось место") for t in texts_of(fake, second.id))
+    )
+    told = next(t for t in texts_of(fake, second.id) if t.startswith("Освободилось место"))
+    assert "Вебинар по АИС" in told and "15.10.2026 10:00–11:00" in told
+    async with running_bot.sessions() as session:
+        second_person = await person_of(running_bot.sessions, second.id)
+        assert second_person is not None
+        status = await session.scalar(
+            select(EventRegistration.status).where(
+                EventRegistration.person_id == second_person.id
+            )
+        )
+        seats = await session.scalar(select(Event.registered).where(Event.id == event_id))
+    assert status is RegistrationStatus.REGISTERED and seats == 1

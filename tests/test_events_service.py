@@ -7,7 +7,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -197,7 +197,7 @@ async def test_forget_gives_the_seat_to_the_waiting_list(
             person = await session.get(Person, person_id)
             assert person is not None
             await events.register(session, event.id, person)
-        assert await people.forget(session, 600000)
+        assert await people.forget(session, 600000, UTC)
     async with session_factory() as session:
         statuses = list(
             await session.scalars(select(EventRegistration.status).order_by(EventRegistration.id))
@@ -205,3 +205,8 @@ async def test_forget_gives_the_seat_to_the_waiting_list(
         seats = await session.scalar(select(Event.registered).where(Event.id == event.id))
     assert statuses == [RegistrationStatus.REGISTERED, RegistrationStatus.REGISTERED]
     assert seats == 2
+    from models import Broadcast
+
+    async with session_factory() as session:  # the one moved up is told through the outbox
+        (notice,) = await session.scalars(select(Broadcast))
+    assert notice.recipient_ids == [600002] and notice.text.startswith("Освободилось место")

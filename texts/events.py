@@ -79,6 +79,11 @@ PROMOTED = (
     "Освободилось место — вы записаны: <b>{title}</b>\n🕒 {when}\n📍 {place}\n\n"
     "Файл для календаря — ниже."
 )
+# A promotion by someone's /forget: through the outbox, which sends text only.
+PROMOTED_NOTICE = (
+    "Освободилось место — вы записаны: <b>{title}</b>\n🕒 {when}\n📍 {place}\n\n"
+    "Отменить запись можно в /events."
+)
 ICS_NAME = "event-{id}.ics"
 
 LIST_TITLE = "<b>Мероприятия</b>"
