@@ -16,7 +16,19 @@ from typing import Any
 
 import icalendar
 from openpyxl import Workbook
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -116,13 +128,8 @@ def _joinable(person_id: Any, org_id: Any) -> ColumnElement[bool]:
         )
 
     primary = select(Organization.id).where(Organization.level == OrgLevel.PRIMARY)
-    org_inside: ColumnElement[bool] = (
-        Event.territory_id.is_(None)
-        if org_id is None
-        else or_(Event.territory_id.is_(None), literal(org_id).in_(_event_territory_orgs()))
-        if isinstance(org_id, int)
-        else or_(Event.territory_id.is_(None), org_id.in_(_event_territory_orgs()))
-    )
+    # A person of no organisation (NULL) is inside no territory.
+    org_inside = or_(Event.territory_id.is_(None), org_id.in_(_event_territory_orgs()))
     subscribed = exists().where(
         Subscription.person_id == person_id, Subscription.topic_id == Event.topic_id
     )
@@ -143,11 +150,29 @@ def _joinable(person_id: Any, org_id: Any) -> ColumnElement[bool]:
     )
 
 
+# Built once: the audience's expression is large, and a statement object keeps its cache key,
+# so a tap does not walk the tree again to find the compiled SQL (tested by bench/events.py).
+_PERSON_ID = bindparam("person_id", type_=Integer)
+_JOINABLE = _joinable(_PERSON_ID, bindparam("org_id", type_=Integer))
+_MAY_JOIN = select(Event.id).where(Event.id == bindparam("event_id"), _JOINABLE)
+# The tap's one read: the event, whether the person is in its audience, their row if any.
+_TAP_CHECK = (
+    select(Event, _JOINABLE.label("inside"), EventRegistration.id, EventRegistration.status)
+    .outerjoin(
+        EventRegistration,
+        and_(EventRegistration.event_id == Event.id, EventRegistration.person_id == _PERSON_ID),
+    )
+    .where(Event.id == bindparam("event_id"))
+)
+
+
+def _person_params(event_id: int, person: Person) -> dict[str, int | None]:
+    return {"event_id": event_id, "person_id": person.id, "org_id": person.org_id}
+
+
 async def may_join(session: AsyncSession, event: Event, person: Person) -> bool:
     """Whether the person is in the event's audience (and territory)."""
-    found = await session.scalar(
-        select(Event.id).where(Event.id == event.id, _joinable(person.id, person.org_id))
-    )
+    found = await session.scalar(_MAY_JOIN, _person_params(event.id, person))
     return found is not None
 
 
@@ -262,21 +287,25 @@ def is_open(event: Event, now: datetime) -> bool:
     return event.status is EventStatus.ANNOUNCED and event.starts_at > now
 
 
-async def _take_seat(session: AsyncSession, event_id: int, now: datetime) -> bool:
-    """One conditional UPDATE: a seat is taken only while the counter is under capacity, so
-    concurrent taps cannot overrun it on SQLite (one writer) or PostgreSQL (row lock)."""
-    result = await session.execute(
-        update(Event)
-        .where(
-            Event.id == event_id,
-            Event.status == EventStatus.ANNOUNCED,
-            Event.starts_at > now,
-            or_(Event.capacity.is_(None), Event.registered < Event.capacity),
-        )
-        .values(registered=Event.registered + 1)
-        .execution_options(synchronize_session=False)
+# One conditional UPDATE: a seat is taken only while the counter is under capacity, so
+# concurrent taps cannot overrun it on SQLite (one writer) or PostgreSQL (row lock).
+_TAKE_SEAT = (
+    update(Event)
+    .where(
+        Event.id == bindparam("event_id"),
+        Event.status == EventStatus.ANNOUNCED,
+        Event.starts_at > bindparam("now"),
+        or_(Event.capacity.is_(None), Event.registered < Event.capacity),
     )
-    return _rowcount(result) == 1
+    .values(registered=Event.registered + 1)
+    .execution_options(synchronize_session=False)
+)
+_ADD_REGISTRATION = insert(EventRegistration).values(
+    event_id=bindparam("event_id"),
+    person_id=bindparam("person_id"),
+    status=bindparam("status"),
+    queued_at=bindparam("now"),
+)
 
 
 def _registration(event_id: int, person_id: int) -> Select[EventRegistration]:
@@ -292,24 +321,7 @@ async def register(session: AsyncSession, event_id: int, person: Person) -> Join
     write, so SQLite's single writer is held only for the seat's UPDATE, the row and COMMIT;
     the event stays in the session's identity map for the confirmation."""
     now = utcnow()
-    row = (
-        await session.execute(
-            select(
-                Event,
-                _joinable(person.id, person.org_id).label("inside"),
-                EventRegistration.id,
-                EventRegistration.status,
-            )
-            .outerjoin(
-                EventRegistration,
-                and_(
-                    EventRegistration.event_id == Event.id,
-                    EventRegistration.person_id == person.id,
-                ),
-            )
-            .where(Event.id == event_id)
-        )
-    ).first()
+    row = (await session.execute(_TAP_CHECK, _person_params(event_id, person))).first()
     if row is None or not is_open(row[0], now):
         return Joined.CLOSED
     _, inside, existing_id, existing_status = row
@@ -317,26 +329,28 @@ async def register(session: AsyncSession, event_id: int, person: Person) -> Join
         return Joined.OUTSIDE
     if existing_status in ACTIVE:
         return Joined.ALREADY
-    seat = await _take_seat(session, event_id, now)
+    seated = await session.execute(_TAKE_SEAT, {"event_id": event_id, "now": now})
+    seat = _rowcount(seated) == 1
     status = RegistrationStatus.REGISTERED if seat else RegistrationStatus.WAITING
-    if existing_id is None:
-        session.add(
-            EventRegistration(event_id=event_id, person_id=person.id, status=status, queued_at=now)
-        )
-    else:
-        revived = await session.execute(
-            update(EventRegistration)
-            .where(
-                EventRegistration.id == existing_id,
-                EventRegistration.status == RegistrationStatus.CANCELLED,
-            )
-            .values(status=status, queued_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if not _rowcount(revived):  # a concurrent tap of the same person got there first
-            await session.rollback()
-            return Joined.ALREADY
     try:
+        if existing_id is None:
+            await session.execute(
+                _ADD_REGISTRATION,
+                {"event_id": event_id, "person_id": person.id, "status": status, "now": now},
+            )
+        else:
+            revived = await session.execute(
+                update(EventRegistration)
+                .where(
+                    EventRegistration.id == existing_id,
+                    EventRegistration.status == RegistrationStatus.CANCELLED,
+                )
+                .values(status=status, queued_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if not _rowcount(revived):  # a concurrent tap of the same person got there first
+                await session.rollback()
+                return Joined.ALREADY
         await session.commit()
     except IntegrityError:  # the same person's second tap, committed first: seat given back
         await session.rollback()
