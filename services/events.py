@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import InstrumentedAttribute, set_committed_value
 
 from models import (
     Audience,
@@ -115,10 +115,14 @@ def _event_territory_orgs() -> Select[int]:
     )
 
 
-def _joinable(person_id: Any, org_id: Any) -> ColumnElement[bool]:
-    """Whether the person (a value or a column) is in the audience of the Event row the query
-    stands on: the one definition behind the announcement's recipients and the tap's check,
-    so a forwarded or forged button gives no seat."""
+def _joinable(
+    person_id: ColumnElement[int] | InstrumentedAttribute[int],
+    org_id: ColumnElement[int | None] | InstrumentedAttribute[int | None],
+) -> ColumnElement[bool]:
+    """Whether the person (their id and organisation as columns or bound parameters) is in the
+    audience of the Event row the query stands on: the one definition behind the
+    announcement's recipients and the tap's check, so a forwarded or forged button gives no
+    seat."""
 
     def role(*where: ColumnElement[bool]) -> ColumnElement[bool]:
         return exists().where(
@@ -151,7 +155,7 @@ def _joinable(person_id: Any, org_id: Any) -> ColumnElement[bool]:
 
 
 # Built once: the audience's expression is large, and a statement object keeps its cache key,
-# so a tap does not walk the tree again to find the compiled SQL (tested by bench/events.py).
+# so a tap does not walk the tree again to find the compiled SQL (see bench/events.py).
 _PERSON_ID = bindparam("person_id", type_=Integer)
 _JOINABLE = _joinable(_PERSON_ID, bindparam("org_id", type_=Integer))
 _MAY_JOIN = select(Event.id).where(Event.id == bindparam("event_id"), _JOINABLE)

@@ -602,6 +602,9 @@ AUDIT_KINDS = {
     "material_deleted": "Материал удалён",
     "plan_imported": "Загружен план мероприятий",
     "plan_name_linked": "Привязано имя плана",
+    "event_cancelled": "Мероприятие отменено",
+    "ais_granted": "Назначен ответственный за АИС",
+    "ais_revoked": "Снята роль ответственного за АИС",
 }
 # One line of the journal: the kind's template over its details.
 AUDIT_LINES = {
