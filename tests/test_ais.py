@@ -11,7 +11,7 @@ from sqlalchemy import select
 from fakeapi import FakeTelegram, FakeUser
 from handlers.callbacks import AisAction, AisCB
 from models import AuditEntry, AuditKind, EventAudience, EventKind, Role, RoleKind, utcnow
-from services import events, orgs
+from services import audit, events, orgs
 from services.people import Roles
 from tests.conftest import RunningBot
 from tests.helpers import add_member, button_texts, grant, person_of, screen
@@ -68,6 +68,14 @@ async def test_an_admin_grants_and_withdraws_the_ais_role_after_a_confirmation(
     assert await _audited(running_bot, AuditKind.AIS_GRANTED) == [
         {"person": clerk.id, "org": "46-01-001"}
     ]
+    async with running_bot.sessions() as session:
+        (entry,) = await session.scalars(
+            select(AuditEntry).where(AuditEntry.kind == AuditKind.AIS_GRANTED)
+        )
+        assert audit.describe(entry, running_bot.settings.tz) == (
+            f"назначил(а) ответственного за АИС: человек №{clerk.id}, 46-01-001"
+        )
+        assert audit.actor_label(entry) == "Ольга Петрова"
     # The confirmation once more (an old message's button): granted already, nothing doubled.
     await fake.send_callback(admin, AisCB(action=AisAction.GRANT, person=clerk.id).pack())
     assert _answered(fake) == ru.AIS_UNCHANGED
