@@ -632,3 +632,26 @@ async def test_someone_moved_up_by_another_persons_forget_is_told(
         )
         seats = await session.scalar(select(Event.registered).where(Event.id == event_id))
     assert status is RegistrationStatus.REGISTERED and seats == 1
+
+
+async def test_a_failed_confirmation_never_costs_the_seat(
+    fake: FakeTelegram, running_bot: RunningBot, officers: list[int]
+) -> None:
+    event_id = await _event(running_bot, capacity=5)
+    join = EvCB(action=EvAction.JOIN, event=event_id).pack()
+    app = running_bot.app
+    assert app is not None
+    first, second = (FakeUser(id=i, first_name=f"М{i}") for i in officers[:2])
+    blocked = "Forbidden: bot was blocked by the user"
+    fake.fail_next("sendDocument", status=403, description=blocked)
+    await fake.send_callback(first, join)
+    await app.later.drain()
+    fake.fail_next("sendDocument", status=400, description="Bad Request: something odd")
+    await fake.send_callback(second, join)
+    await app.later.drain()
+    assert app.later.failed == 1  # the blocked chat is no failure of ours; the 400 is counted
+    assert fake.calls_of("answerCallbackQuery")[-1].params.get("text") is None  # answered
+    async with running_bot.sessions() as session:
+        statuses = list(await session.scalars(select(EventRegistration.status)))
+        seats = await session.scalar(select(Event.registered).where(Event.id == event_id))
+    assert statuses == [RegistrationStatus.REGISTERED] * 2 and seats == 2
