@@ -40,6 +40,7 @@ from bot.webhook import BoundedRequestHandler, add_health_routes, add_metrics_ro
 from bot.workers import DeliveryProcesses
 from handlers import build_root_router
 from handlers.admin.broadcast_views import render_progress as render_progress_card
+from handlers.later import Later
 from handlers.menus import set_commands
 from services import leases, people
 from services.broadcasts.progress import ProgressRenderer
@@ -51,6 +52,8 @@ logger = logging.getLogger(__name__)
 # it has not finished by then is cancelled, its rows left pending for the next run to send.
 WORKER_SHARE_OF_SHUTDOWN = 0.6
 CHILDREN_SHARE_OF_SHUTDOWN = 0.85  # how long a BROADCAST_WORKERS child may take to exit
+# What the sends handlers handed on (handlers/later.py) get before them, out of the same budget.
+LATER_SHARE_OF_SHUTDOWN = 0.1
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -144,6 +147,7 @@ class Application:
     delivery_processes: DeliveryProcesses  # BROADCAST_WORKERS − 1 children
     scheduler: GuardedScheduler
     metrics: Metrics
+    later: Later
     _stopped: asyncio.Event | None = field(default=None, init=False)  # webhook mode
     _stop_soon: asyncio.Future[None] | None = field(default=None, init=False)  # on a signal
 
@@ -170,12 +174,21 @@ class Application:
         # The worker and the scheduler live as long as polling does; handlers get the worker
         # to `wake()` it.
         dispatcher["delivery_worker"] = worker
+        # Sends a handler hands on (the event confirmation's .ics): finished at shutdown
+        # before the worker's grace, as updates in flight are.
+        later = Later()
+        dispatcher["later"] = later
         dispatcher.startup.register(worker.start)
         dispatcher.startup.register(processes.start)
         start_scheduler, stop_scheduler = _scheduler_hooks(scheduler)
         dispatcher.startup.register(sweep_at_startup)
         dispatcher.startup.register(start_scheduler)
         dispatcher.shutdown.register(stop_scheduler)
+
+        async def finish_later() -> None:
+            await later.drain(grace=settings.shutdown_timeout * LATER_SHARE_OF_SHUTDOWN)
+
+        dispatcher.shutdown.register(finish_later)
 
         async def stop_worker() -> None:
             # Most of SHUTDOWN_TIMEOUT for the sends in flight; the rest for closing down.
@@ -198,6 +211,7 @@ class Application:
             delivery_processes=processes,
             scheduler=scheduler,
             metrics=metrics,
+            later=later,
         )
 
     async def run_polling(

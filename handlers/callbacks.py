@@ -253,6 +253,8 @@ class EvAction(StrEnum):
     XLSX = "x"
     RATE = "r"  # value: 1–5
     SKIP = "s"
+    CANCEL_ASK = "k"  # the organiser: «Отменить мероприятие», then the confirmation
+    CANCEL_DO = "K"
 
 
 class EvCB(CallbackData, prefix="ev"):
@@ -277,3 +279,16 @@ class EvNewStep(StrEnum):
 class EvNewCB(CallbackData, prefix="evn"):
     step: EvNewStep
     value: str = ""
+
+
+class AisAction(StrEnum):
+    GRANT = "g"
+    REVOKE = "r"
+    CANCEL = "c"
+
+
+class AisCB(CallbackData, prefix="ais"):
+    """/ais: the confirmation of granting or withdrawing the AIS role of one person."""
+
+    action: AisAction
+    person: int

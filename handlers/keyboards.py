@@ -49,20 +49,20 @@ def consent(link: str = "") -> InlineKeyboardMarkup:
     )
 
 
-def pages(total: int) -> int:
-    return max(1, -(-total // PAGE_SIZE))
+def pages(total: int, size: int = PAGE_SIZE) -> int:
+    return max(1, -(-total // size))
 
 
 def pager(
-    page: int, total: int, to: Callable[[int], CallbackData], size: int = PAGE_SIZE
+    page: int, total: int, to_page: Callable[[int], CallbackData], size: int = PAGE_SIZE
 ) -> list[InlineKeyboardButton]:
-    """‹ Назад / Вперёд › under a list of `total` rows, `size` a page; `to(n)` is the data
-    of page n. Empty when the list fits one page."""
+    """The ◀️ ▶️ row under a paged list (empty when it fits one page); `to_page(n)` is the
+    button's callback data for page n."""
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton(text=ru.PAGE_PREV, callback_data=to(page - 1).pack()))
-    if page + 1 < max(1, -(-total // size)):
-        row.append(InlineKeyboardButton(text=ru.PAGE_NEXT, callback_data=to(page + 1).pack()))
+        row.append(InlineKeyboardButton(text=ru.PREV, callback_data=to_page(page - 1).pack()))
+    if page + 1 < pages(total, size):
+        row.append(InlineKeyboardButton(text=ru.NEXT, callback_data=to_page(page + 1).pack()))
     return row
 
 
@@ -77,12 +77,7 @@ def _org_rows(
 def _pager(
     flow: Flow, action: OrgAction, org_id: int, page: int, total: int
 ) -> list[InlineKeyboardButton]:
-    row = []
-    if page > 0:
-        row.append(_button(ru.PREV, OrgCB(action=action, flow=flow, org_id=org_id, page=page - 1)))
-    if page + 1 < pages(total):
-        row.append(_button(ru.NEXT, OrgCB(action=action, flow=flow, org_id=org_id, page=page + 1)))
-    return row
+    return pager(page, total, lambda n: OrgCB(action=action, flow=flow, org_id=org_id, page=n))
 
 
 def _skip(flow: Flow) -> list[InlineKeyboardButton]:

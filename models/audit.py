@@ -41,6 +41,9 @@ class AuditKind(enum.StrEnum):
     PLAN_NAME_LINKED = "plan_name_linked"
     FAQ_PUBLISHED = "faq_published"
     FAQ_CHANGED = "faq_changed"
+    EVENT_CANCELLED = "event_cancelled"
+    AIS_GRANTED = "ais_granted"
+    AIS_REVOKED = "ais_revoked"
 
 
 class AuditVia(enum.StrEnum):

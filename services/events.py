@@ -16,12 +16,26 @@ from typing import Any
 
 import icalendar
 from openpyxl import Workbook
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import InstrumentedAttribute, set_committed_value
 
 from models import (
     Audience,
+    AuditKind,
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
@@ -94,31 +108,76 @@ def may_manage(event: Event, roles: Roles) -> bool:
     )
 
 
-def _territory_orgs(territory_id: int) -> Select[int]:
+def _event_territory_orgs() -> Select[int]:
+    """The organisations of the event's territory (correlated to the enclosing Event row)."""
     return select(Organization.id).where(
-        or_(Organization.id == territory_id, Organization.parent_id == territory_id)
+        or_(Organization.id == Event.territory_id, Organization.parent_id == Event.territory_id)
     )
+
+
+def _joinable(
+    person_id: ColumnElement[int] | InstrumentedAttribute[int],
+    org_id: ColumnElement[int | None] | InstrumentedAttribute[int | None],
+) -> ColumnElement[bool]:
+    """Whether the person (their id and organisation as columns or bound parameters) is in the
+    audience of the Event row the query stands on: the one definition behind the
+    announcement's recipients and the tap's check, so a forwarded or forged button gives no
+    seat."""
+
+    def role(*where: ColumnElement[bool]) -> ColumnElement[bool]:
+        return exists().where(
+            Role.person_id == person_id,
+            *where,
+            or_(Event.territory_id.is_(None), Role.org_id.in_(_event_territory_orgs())),
+        )
+
+    primary = select(Organization.id).where(Organization.level == OrgLevel.PRIMARY)
+    # A person of no organisation (NULL) is inside no territory.
+    org_inside = or_(Event.territory_id.is_(None), org_id.in_(_event_territory_orgs()))
+    subscribed = exists().where(
+        Subscription.person_id == person_id, Subscription.topic_id == Event.topic_id
+    )
+    return or_(
+        and_(Event.audience == EventAudience.OFFICERS, role(Role.kind == RoleKind.OFFICER)),
+        and_(
+            Event.audience == EventAudience.AIS_OFFICERS, role(Role.kind == RoleKind.AIS_OFFICER)
+        ),
+        and_(
+            Event.audience == EventAudience.TERRITORIAL_CHAIRS,
+            role(Role.kind == RoleKind.TERRITORIAL_ADMIN),
+        ),
+        and_(
+            Event.audience == EventAudience.PRIMARY_CHAIRS,
+            role(Role.kind == RoleKind.OFFICER, Role.org_id.in_(primary)),
+        ),
+        and_(Event.audience == EventAudience.TOPIC, subscribed, org_inside),
+    )
+
+
+# Built once: the audience's expression is large, and a statement object keeps its cache key,
+# so a tap does not walk the tree again to find the compiled SQL (see bench/events.py).
+_PERSON_ID = bindparam("person_id", type_=Integer)
+_JOINABLE = _joinable(_PERSON_ID, bindparam("org_id", type_=Integer))
+_MAY_JOIN = select(Event.id).where(Event.id == bindparam("event_id"), _JOINABLE)
+# The tap's one read: the event, whether the person is in its audience, their row if any.
+_TAP_CHECK = (
+    select(Event, _JOINABLE.label("inside"), EventRegistration.id, EventRegistration.status)
+    .outerjoin(
+        EventRegistration,
+        and_(EventRegistration.event_id == Event.id, EventRegistration.person_id == _PERSON_ID),
+    )
+    .where(Event.id == bindparam("event_id"))
+)
+
+
+def _person_params(event_id: int, person: Person) -> dict[str, int | None]:
+    return {"event_id": event_id, "person_id": person.id, "org_id": person.org_id}
 
 
 async def may_join(session: AsyncSession, event: Event, person: Person) -> bool:
-    """Whether the person is in the event's audience (and territory): the announcement's
-    recipients, checked again at the tap, so a forwarded or forged button gives no seat."""
-    if event.audience is not EventAudience.TOPIC:
-        found = await session.scalar(
-            _audience_people(event).where(Person.id == person.id).limit(1)
-        )
-        return found is not None
-    subscribed = await session.scalar(
-        select(Subscription.person_id).where(
-            Subscription.person_id == person.id, Subscription.topic_id == event.topic_id
-        )
-    )
-    if subscribed is None:
-        return False
-    if event.territory_id is None:
-        return True
-    inside = _territory_orgs(event.territory_id).where(Organization.id == person.org_id)
-    return person.org_id is not None and await session.scalar(inside) is not None
+    """Whether the person is in the event's audience (and territory)."""
+    found = await session.scalar(_MAY_JOIN, _person_params(event.id, person))
+    return found is not None
 
 
 # --- creating and announcing ---------------------------------------------------------------
@@ -152,20 +211,12 @@ async def create(
 
 def _audience_people(event: Event) -> Select[int]:
     """Telegram ids of the people in a role-based audience (territory applied)."""
-    query = select(Person.telegram_id).join(Role, Role.person_id == Person.id)
-    if event.audience is EventAudience.OFFICERS:
-        query = query.where(Role.kind == RoleKind.OFFICER)
-    elif event.audience is EventAudience.AIS_OFFICERS:
-        query = query.where(Role.kind == RoleKind.AIS_OFFICER)
-    elif event.audience is EventAudience.TERRITORIAL_CHAIRS:
-        query = query.where(Role.kind == RoleKind.TERRITORIAL_ADMIN)
-    else:  # chairs of primary organisations: the officers of primary organisations
-        query = query.join(Organization, Organization.id == Role.org_id).where(
-            Role.kind == RoleKind.OFFICER, Organization.level == OrgLevel.PRIMARY
-        )
-    if event.territory_id is not None:
-        query = query.where(Role.org_id.in_(_territory_orgs(event.territory_id)))
-    return query.distinct()
+    # The one event row joined to every person: the audience is judged on it.
+    return (
+        select(Person.telegram_id)
+        .join(Event, Event.id == event.id)
+        .where(_joinable(Person.id, Person.org_id))
+    )
 
 
 def announcement_text(event: Event, tz: Any) -> str:
@@ -240,21 +291,25 @@ def is_open(event: Event, now: datetime) -> bool:
     return event.status is EventStatus.ANNOUNCED and event.starts_at > now
 
 
-async def _take_seat(session: AsyncSession, event_id: int, now: datetime) -> bool:
-    """One conditional UPDATE: a seat is taken only while the counter is under capacity, so
-    concurrent taps cannot overrun it on SQLite (one writer) or PostgreSQL (row lock)."""
-    result = await session.execute(
-        update(Event)
-        .where(
-            Event.id == event_id,
-            Event.status == EventStatus.ANNOUNCED,
-            Event.starts_at > now,
-            or_(Event.capacity.is_(None), Event.registered < Event.capacity),
-        )
-        .values(registered=Event.registered + 1)
-        .execution_options(synchronize_session=False)
+# One conditional UPDATE: a seat is taken only while the counter is under capacity, so
+# concurrent taps cannot overrun it on SQLite (one writer) or PostgreSQL (row lock).
+_TAKE_SEAT = (
+    update(Event)
+    .where(
+        Event.id == bindparam("event_id"),
+        Event.status == EventStatus.ANNOUNCED,
+        Event.starts_at > bindparam("now"),
+        or_(Event.capacity.is_(None), Event.registered < Event.capacity),
     )
-    return _rowcount(result) == 1
+    .values(registered=Event.registered + 1)
+    .execution_options(synchronize_session=False)
+)
+_ADD_REGISTRATION = insert(EventRegistration).values(
+    event_id=bindparam("event_id"),
+    person_id=bindparam("person_id"),
+    status=bindparam("status"),
+    queued_at=bindparam("now"),
+)
 
 
 def _registration(event_id: int, person_id: int) -> Select[EventRegistration]:
@@ -264,36 +319,42 @@ def _registration(event_id: int, person_id: int) -> Select[EventRegistration]:
 
 
 async def register(session: AsyncSession, event_id: int, person: Person) -> Joined:
-    """A tap on «Записаться»: a seat, or a place in the waiting list; committed."""
+    """A tap on «Записаться»: a seat, or a place in the waiting list; committed.
+
+    One read answers every question (open? in the audience? registered already?) before the
+    write, so SQLite's single writer is held only for the seat's UPDATE, the row and COMMIT;
+    the event stays in the session's identity map for the confirmation."""
     now = utcnow()
-    event = await get(session, event_id)
-    if event is None or not is_open(event, now):
+    row = (await session.execute(_TAP_CHECK, _person_params(event_id, person))).first()
+    if row is None or not is_open(row[0], now):
         return Joined.CLOSED
-    if not await may_join(session, event, person):
+    _, inside, existing_id, existing_status = row
+    if not inside:
         return Joined.OUTSIDE
-    existing = await session.scalar(_registration(event_id, person.id))
-    if existing is not None and existing.status in ACTIVE:
+    if existing_status in ACTIVE:
         return Joined.ALREADY
-    seat = await _take_seat(session, event_id, now)
+    seated = await session.execute(_TAKE_SEAT, {"event_id": event_id, "now": now})
+    seat = _rowcount(seated) == 1
     status = RegistrationStatus.REGISTERED if seat else RegistrationStatus.WAITING
-    if existing is None:
-        session.add(
-            EventRegistration(event_id=event_id, person_id=person.id, status=status, queued_at=now)
-        )
-    else:
-        revived = await session.execute(
-            update(EventRegistration)
-            .where(
-                EventRegistration.id == existing.id,
-                EventRegistration.status == RegistrationStatus.CANCELLED,
-            )
-            .values(status=status, queued_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if not _rowcount(revived):  # a concurrent tap of the same person got there first
-            await session.rollback()
-            return Joined.ALREADY
     try:
+        if existing_id is None:
+            await session.execute(
+                _ADD_REGISTRATION,
+                {"event_id": event_id, "person_id": person.id, "status": status, "now": now},
+            )
+        else:
+            revived = await session.execute(
+                update(EventRegistration)
+                .where(
+                    EventRegistration.id == existing_id,
+                    EventRegistration.status == RegistrationStatus.CANCELLED,
+                )
+                .values(status=status, queued_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if not _rowcount(revived):  # a concurrent tap of the same person got there first
+                await session.rollback()
+                return Joined.ALREADY
         await session.commit()
     except IntegrityError:  # the same person's second tap, committed first: seat given back
         await session.rollback()
@@ -352,13 +413,15 @@ async def _cancel(session: AsyncSession, event_id: int, person_id: int) -> Left:
     return Left(was, promoted)
 
 
-async def release_seats(session: AsyncSession, person_id: int) -> int:
+async def release_seats(session: AsyncSession, person_id: int, tz: Any) -> int:
     """/forget: give up the person's seats in open events before the rows go, so the counters
-    stay right and the waiting lists move up (the promoted get the reminders). Not committed."""
-    open_ids = list(
+    stay right and the waiting lists move up; whoever moves up is told as at any promotion,
+    through the outbox in the caller's transaction (the .ics comes with a tap, not here: the
+    outbox sends text). Not committed."""
+    open_events = list(
         await session.scalars(
-            select(EventRegistration.event_id)
-            .join(Event, Event.id == EventRegistration.event_id)
+            select(Event)
+            .join(EventRegistration, EventRegistration.event_id == Event.id)
             .where(
                 EventRegistration.person_id == person_id,
                 EventRegistration.status == RegistrationStatus.REGISTERED,
@@ -367,9 +430,14 @@ async def release_seats(session: AsyncSession, person_id: int) -> int:
             )
         )
     )
-    for event_id in open_ids:
-        await _cancel(session, event_id, person_id)
-    return len(open_ids)
+    for event in open_events:
+        left = await _cancel(session, event.id, person_id)
+        if left.promoted_telegram_id is not None:
+            text = texts.PROMOTED_NOTICE.format(
+                title=escape(event.title), when=when_text(event, tz), place=escape(event.place)
+            )
+            await _tell_people(session, event, [left.promoted_telegram_id], text, None)
+    return len(open_events)
 
 
 async def _promote_first(session: AsyncSession, event_id: int) -> int | None:
@@ -456,6 +524,7 @@ async def my_registrations(
         .where(
             EventRegistration.person_id == person.id,
             EventRegistration.status.in_(ACTIVE),
+            Event.status == EventStatus.ANNOUNCED,
             Event.ends_at > utcnow(),
         )
         .order_by(Event.starts_at)
@@ -469,6 +538,86 @@ async def managed(session: AsyncSession, roles: Roles) -> list[Event]:
     if not roles.regional_admin:
         query = query.where(Event.territory_id.in_(roles.territories))
     return list(await session.scalars(query))
+
+
+# --- the organiser cancels ----------------------------------------------------------------
+
+
+def may_cancel(event: Event, roles: Roles, telegram_id: int) -> bool:
+    """The organiser, an admin of the event's territory, or a regional admin."""
+    return may_manage(event, roles) or event.organiser_telegram_id == telegram_id
+
+
+def is_cancellable(event: Event, now: datetime) -> bool:
+    """Announced and not over yet (a held event stays in the reports as held)."""
+    return event.status is EventStatus.ANNOUNCED and event.ends_at > now
+
+
+class Cancelled(enum.StrEnum):
+    DONE = "done"
+    NOT_YOURS = "not_yours"
+    CLOSED = "closed"  # cancelled already, or over
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    outcome: Cancelled
+    told: int = 0  # the people registered or waiting, told through the outbox
+
+
+async def cancel_event(
+    session: AsyncSession,
+    event_id: int,
+    roles: Roles,
+    telegram_id: int,
+    tz: Any,
+    actor: audit.Actor | None,
+) -> Cancellation:
+    """Cancel the event for good: registering, reminders, check-in and feedback end with its
+    status; everyone registered or waiting is told by one outbox broadcast queued in the same
+    transaction (so a restart neither loses nor repeats it); the announcement, if it is still
+    going out, stops. Committed."""
+    event = await get(session, event_id)
+    if event is None or not may_cancel(event, roles, telegram_id):
+        return Cancellation(Cancelled.NOT_YOURS)
+    now = utcnow()
+    changed = await session.execute(
+        update(Event)
+        .where(Event.id == event_id, Event.status == EventStatus.ANNOUNCED, Event.ends_at > now)
+        .values(status=EventStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    if not _rowcount(changed):  # cancelled by someone else meanwhile, or just over
+        await session.rollback()
+        return Cancellation(Cancelled.CLOSED)
+    set_committed_value(event, "status", EventStatus.CANCELLED)  # as stored: nothing to flush
+    chats = list(
+        await session.scalars(
+            select(Person.telegram_id)
+            .join(EventRegistration, EventRegistration.person_id == Person.id)
+            .where(EventRegistration.event_id == event_id, EventRegistration.status.in_(ACTIVE))
+        )
+    )
+    if chats:
+        text = texts.EVENT_CANCELLED_NOTICE.format(
+            title=escape(event.title), when=when_text(event, tz)
+        )
+        await _tell_people(session, event, chats, text, None)
+    audit.record(session, actor, AuditKind.EVENT_CANCELLED, event=event_id, recipients=len(chats))
+    await session.commit()
+    if event.broadcast_id is not None:  # audited above as the event's cancellation
+        await outbox.cancel(session, event.broadcast_id)
+    return Cancellation(Cancelled.DONE, len(chats))
+
+
+async def active_count(session: AsyncSession, event_id: int) -> int:
+    """People registered or waiting: those a cancellation would tell."""
+    found = await session.scalar(
+        select(func.count()).where(
+            EventRegistration.event_id == event_id, EventRegistration.status.in_(ACTIVE)
+        )
+    )
+    return int(found or 0)
 
 
 # --- the card and attendance ---------------------------------------------------------------
@@ -505,6 +654,20 @@ async def figures(session: AsyncSession, event_id: int) -> Figures:
     )
 
 
+def _participant(event_id: int) -> ColumnElement[bool]:
+    """Registered, or marked as present (and cancelled since)."""
+    return and_(
+        EventRegistration.event_id == event_id,
+        or_(
+            EventRegistration.status == RegistrationStatus.REGISTERED,
+            EventRegistration.attended.is_(True),
+        ),
+    )
+
+
+_TAPPING_ORDER = (EventRegistration.queued_at, EventRegistration.id)
+
+
 async def participants(
     session: AsyncSession, event_id: int
 ) -> list[tuple[EventRegistration, Person, str | None]]:
@@ -513,16 +676,59 @@ async def participants(
         select(EventRegistration, Person, Organization.name)
         .join(Person, Person.id == EventRegistration.person_id)
         .outerjoin(Organization, Organization.id == Person.org_id)
-        .where(
-            EventRegistration.event_id == event_id,
-            or_(
-                EventRegistration.status == RegistrationStatus.REGISTERED,
-                EventRegistration.attended.is_(True),
-            ),
-        )
-        .order_by(EventRegistration.queued_at, EventRegistration.id)
+        .where(_participant(event_id))
+        .order_by(*_TAPPING_ORDER)
     )
     return [(r, p, name) for r, p, name in rows]
+
+
+@dataclass(frozen=True)
+class ParticipantsPage:
+    rows: list[tuple[EventRegistration, Person]]
+    page: int  # from 0, within the pages there are
+    total: int
+
+
+async def participants_page(
+    session: AsyncSession, event_id: int, page: int, size: int, person_id: int | None = None
+) -> ParticipantsPage:
+    """One page of the participants in order of tapping; with `person_id`, the page that
+    person is on (the organiser has just marked them)."""
+    total = int(
+        await session.scalar(select(func.count()).where(_participant(event_id))) or 0
+    )
+    if person_id is not None:
+        mine = (
+            await session.execute(
+                select(*_TAPPING_ORDER).where(
+                    _participant(event_id), EventRegistration.person_id == person_id
+                )
+            )
+        ).first()
+        if mine is not None:
+            before = await session.scalar(
+                select(func.count()).where(
+                    _participant(event_id),
+                    or_(
+                        EventRegistration.queued_at < mine.queued_at,
+                        and_(
+                            EventRegistration.queued_at == mine.queued_at,
+                            EventRegistration.id < mine.id,
+                        ),
+                    ),
+                )
+            )
+            page = int(before or 0) // size
+    page = max(0, min(page, (total - 1) // size if total else 0))
+    rows = await session.execute(
+        select(EventRegistration, Person)
+        .join(Person, Person.id == EventRegistration.person_id)
+        .where(_participant(event_id))
+        .order_by(*_TAPPING_ORDER)
+        .offset(page * size)
+        .limit(size)
+    )
+    return ParticipantsPage([(r, p) for r, p in rows], page, total)
 
 
 def has_started(event: Event, now: datetime) -> bool:
@@ -662,6 +868,13 @@ async def _notify(
             .where(EventRegistration.id.in_(ids))
         )
     )
+    return await _tell_people(session, event, chats, text, markup)
+
+
+async def _tell_people(
+    session: AsyncSession, event: Event, chats: list[int], text: str, markup: Markup | None
+) -> int:
+    """One outbox broadcast to exactly these chats, enqueued in the caller's transaction."""
     broadcast = Broadcast(
         kind=BroadcastKind.NEWS,
         status=BroadcastStatus.DRAFT,

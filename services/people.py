@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,8 @@ class Roles:
     # Consultants (questions to the committee): for the whole region, or for territories.
     regional_consultant: bool = False
     consultant_of: frozenset[int] = field(default_factory=frozenset)
+    # AIS officers (granted by /ais): the organisations they keep the register of.
+    ais_of: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def is_admin(self) -> bool:
@@ -82,6 +85,11 @@ def _roles(listed_admin: bool, granted: list[tuple[RoleKind, int | None]]) -> Ro
             org_id
             for kind, org_id in granted
             if kind is RoleKind.CONSULTANT and org_id is not None
+        ),
+        ais_of=frozenset(
+            org_id
+            for kind, org_id in granted
+            if kind is RoleKind.AIS_OFFICER and org_id is not None
         ),
     )
 
@@ -139,9 +147,10 @@ async def set_organization(session: AsyncSession, person: Person, org_id: int | 
     await session.commit()
 
 
-async def forget(session: AsyncSession, telegram_id: int) -> bool:
+async def forget(session: AsyncSession, telegram_id: int, tz: Any) -> bool:
     """Delete the person and everything hanging off them (subscriptions, roles). Their audit
-    rows stay, anonymised, in the same transaction: the actions remain, the person does not."""
+    rows stay, anonymised, in the same transaction: the actions remain, the person does not.
+    `tz` dates the notice to whoever takes their seat at an event."""
     person_id = await session.scalar(select(Person.id).where(Person.telegram_id == telegram_id))
     if person_id is None:
         await session.commit()  # ends the read transaction, as the delete would have
@@ -155,7 +164,7 @@ async def forget(session: AsyncSession, telegram_id: int) -> bool:
     await questions.forget(session, person_id)
     from services import events  # events imports this module
 
-    await events.release_seats(session, person_id)
+    await events.release_seats(session, person_id, tz)
     await session.execute(delete(Person).where(Person.id == person_id))
     await session.commit()
     return True

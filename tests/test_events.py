@@ -42,6 +42,7 @@ KURSK_SCHOOL = "46-29-004"
 OFFICERS = [300001, 300002, 300003]
 # 15.10.2026 10:00 in Moscow
 START = datetime(2026, 10, 15, 7, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
 PLAN_SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "plan_2022.csv"
 PLAN_SAMPLE_BYTES = PLAN_SAMPLE.read_bytes()
 
@@ -128,6 +129,12 @@ async def test_admin_creates_announces_and_officers_register_with_a_waiting_list
     await fake.click(first, texts.JOIN)  # a second tap on the announcement: nothing doubled
     await fake.click(second, texts.JOIN)
     await fake.click(third, texts.JOIN)
+    # The confirmations follow the answered taps (handed on, handlers/later.py).
+    await eventually(
+        lambda: documents(fake, first.id)
+        and documents(fake, second.id)
+        and "листе ожидания" in screen(fake, third.id).text
+    )
     ics_file = documents(fake, first.id)[-1]
     calendar = icalendar.Calendar.from_ical(ics_file.content)
     (entry,) = calendar.walk("VEVENT")
@@ -140,6 +147,7 @@ async def test_admin_creates_announces_and_officers_register_with_a_waiting_list
 
     await fake.click(first, texts.LEAVE)
     assert "отменена" in screen(fake, first.id).text
+    await eventually(lambda: captions(fake, third.id))
     assert "Освободилось место" in captions(fake, third.id)[-1]
     async with running_bot.sessions() as session:
         rows = dict(
@@ -207,6 +215,7 @@ async def test_reminders_once_checkin_attendance_feedback_card_and_xlsx(
     assert "Вебинар по АИС" in screen(fake, first.id).text
     for user in (first, second, third):
         await fake.send_callback(user, join)
+    await eventually(lambda: documents(fake, third.id))
     await fake.click(third, texts.LEAVE)  # not registered any more: no reminders
 
     app = running_bot.app
@@ -459,3 +468,190 @@ async def test_an_event_carries_out_a_plan_item_which_is_marked_done_once_held(
         reports = list(await session.scalars(select(PlanReport.text)))
     assert period is not None and period.done_at is not None
     assert reports == ["Проведено мероприятие «Семинар по информационной работе» (15.10.2026)."]
+
+
+def _answered(fake: FakeTelegram) -> str:
+    return str(fake.calls_of("answerCallbackQuery")[-1].params.get("text") or "")
+
+
+async def test_the_organiser_cancels_an_event_and_everyone_registered_or_waiting_is_told(
+    fake: FakeTelegram,
+    running_bot: RunningBot,
+    admin: FakeUser,
+    officers: list[int],
+    clock: FakeClock,
+) -> None:
+    event_id = await _event(running_bot, capacity=1)
+    first, second, third = (FakeUser(id=i, first_name=f"М{i}") for i in officers)
+    join = EvCB(action=EvAction.JOIN, event=event_id).pack()
+    await fake.send_callback(first, join)  # the seat
+    await fake.send_callback(second, join)  # the waiting list
+    await eventually(lambda: documents(fake, first.id) and texts_of(fake, second.id))
+    cancel = EvCB(action=EvAction.CANCEL_DO, event=event_id).pack()
+
+    # Not the organiser's role: an officer, a territorial admin of another territory.
+    await fake.send_callback(third, cancel)
+    assert _answered(fake) == texts.NOT_YOURS
+    await grant(running_bot.sessions, third.id, "territorial_admin", "46-29")
+    await fake.send_callback(third, cancel)
+    assert _answered(fake) == texts.NOT_YOURS
+    async with running_bot.sessions() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None and event.status is EventStatus.ANNOUNCED
+
+    await fake.send_message(admin, "/events")
+    await fake.click(admin, "⚙ Вебинар по АИС")
+    await fake.click(admin, texts.CANCEL_EVENT)
+    ask = screen(fake, admin.id)
+    assert "Отменить «Вебинар по АИС» (15.10.2026 10:00–11:00)?" in ask.text
+    assert "ожидающим (2)" in ask.text
+    assert button_texts(ask) == [texts.CANCEL_EVENT_YES, texts.BACK]
+    await fake.click(admin, texts.BACK)  # the way back: the card, nothing changed
+    assert "Записано: 1" in screen(fake, admin.id).text
+    await fake.click(admin, texts.CANCEL_EVENT)
+    await fake.click(admin, texts.CANCEL_EVENT_YES)
+    done = screen(fake, admin.id)
+    assert "Сообщение об отмене получат: 2." in done.text
+    assert texts.CARD_CANCELLED.strip() in done.text
+    assert texts.CANCEL_EVENT not in button_texts(done)
+
+    running_bot.wake_worker()
+    for user in (first, second):
+        await eventually(
+            lambda u=user: any("отменено организатором" in t for t in texts_of(fake, u.id))
+        )
+    assert not any("отменено" in t for t in texts_of(fake, third.id))
+    async with running_bot.sessions() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None and event.status is EventStatus.CANCELLED
+        from models import AuditEntry, AuditKind
+
+        (entry,) = await session.scalars(
+            select(AuditEntry).where(AuditEntry.kind == AuditKind.EVENT_CANCELLED)
+        )
+        assert entry.details == {"event": event_id, "recipients": 2}
+
+    # Twice: nothing more to cancel; registering afterwards: refused, nothing stored.
+    await fake.send_callback(admin, cancel)
+    assert _answered(fake) == texts.EVENT_ALREADY_CLOSED
+    await fake.send_callback(third, join)
+    assert _answered(fake) == texts.CLOSED
+    await fake.send_message(first, "/events")
+    assert "Вебинар по АИС" not in screen(fake, first.id).text  # not among theirs any more
+    # No reminders, no feedback question for it.
+    app = running_bot.app
+    assert app is not None
+    for moment in (START - timedelta(hours=20), START - timedelta(minutes=30), START + DAY):
+        clock.set(moment)
+        assert await events_sweep(running_bot.sessions, running_bot.settings, app.worker) == []
+    async with running_bot.sessions() as session:
+        rows = list(await session.scalars(select(EventRegistration)))
+        assert len(rows) == 2 and all(r.day_reminder_at is None for r in rows)
+        assert all(r.feedback_asked_at is None for r in rows)
+
+
+async def test_the_attendance_list_pages_beyond_one_screen(
+    fake: FakeTelegram, running_bot: RunningBot, admin: FakeUser, clock: FakeClock
+) -> None:
+    from handlers.admin.events import ATTENDANCE_PAGE
+    from texts import ru
+
+    people = [310_100 + n for n in range(ATTENDANCE_PAGE + 5)]
+    for telegram_id in people:
+        await add_member(running_bot.sessions, telegram_id, KURSK_SCHOOL, topics=set())
+        await grant(running_bot.sessions, telegram_id, "officer", KURSK_SCHOOL)
+    event_id = await _event(running_bot)
+    join = EvCB(action=EvAction.JOIN, event=event_id).pack()
+    for n, telegram_id in enumerate(people):
+        await fake.send_callback(FakeUser(id=telegram_id, first_name=f"Участник{n:02d}"), join)
+    clock.set(START + timedelta(minutes=5))
+
+    await fake.send_message(admin, "/events")
+    await fake.click(admin, "⚙ Вебинар по АИС")
+    await fake.click(admin, texts.ATTENDANCE)
+    first_page = screen(fake, admin.id)
+    assert "Страница 1 из 2." in first_page.text
+    names = [b for b in button_texts(first_page) if b.startswith("▫️")]
+    assert names[0] == "▫️ Участник00" and len(names) == ATTENDANCE_PAGE
+    assert ru.NEXT in button_texts(first_page) and ru.PREV not in button_texts(first_page)
+    assert texts.BACK in button_texts(first_page)
+
+    await fake.click(admin, ru.NEXT)
+    second_page = screen(fake, admin.id)
+    assert "Страница 2 из 2." in second_page.text
+    names = [b for b in button_texts(second_page) if b.startswith("▫️")]
+    assert names == [f"▫️ Участник{n:02d}" for n in range(ATTENDANCE_PAGE, len(people))]
+    assert ru.PREV in button_texts(second_page) and ru.NEXT not in button_texts(second_page)
+
+    await fake.click(admin, f"▫️ Участник{ATTENDANCE_PAGE + 2:02d}")  # marked: stays on page 2
+    marked = screen(fake, admin.id)
+    assert "Страница 2 из 2." in marked.text
+    assert f"✅ Участник{ATTENDANCE_PAGE + 2:02d}" in button_texts(marked)
+    async with running_bot.sessions() as session:
+        person = await person_of(running_bot.sessions, people[ATTENDANCE_PAGE + 2])
+        assert person is not None
+        attended = await session.scalar(
+            select(EventRegistration.attended).where(EventRegistration.person_id == person.id)
+        )
+        assert attended is True
+    await fake.click(admin, ru.PREV)
+    assert "Страница 1 из 2." in screen(fake, admin.id).text
+    # A forged page number past the end shows the last page, not an error.
+    await fake.send_callback(
+        admin, EvCB(action=EvAction.ATTENDANCE, event=event_id, value=99).pack()
+    )
+    assert "Страница 2 из 2." in screen(fake, admin.id).text
+
+
+async def test_someone_moved_up_by_another_persons_forget_is_told(
+    fake: FakeTelegram, running_bot: RunningBot, officers: list[int]
+) -> None:
+    from texts import ru
+
+    event_id = await _event(running_bot, capacity=1)
+    first, second = (FakeUser(id=i, first_name=f"М{i}") for i in officers[:2])
+    join = EvCB(action=EvAction.JOIN, event=event_id).pack()
+    await fake.send_callback(first, join)
+    await fake.send_callback(second, join)
+    await eventually(lambda: "листе ожидания" in screen(fake, second.id).text)
+
+    await fake.send_message(first, "/forget")
+    await fake.click(first, ru.FORGET_YES)
+    await eventually(
+        lambda: any(t.startswith("Освободилось место") for t in texts_of(fake, second.id))
+    )
+    told = next(t for t in texts_of(fake, second.id) if t.startswith("Освободилось место"))
+    assert "Вебинар по АИС" in told and "15.10.2026 10:00–11:00" in told
+    async with running_bot.sessions() as session:
+        second_person = await person_of(running_bot.sessions, second.id)
+        assert second_person is not None
+        status = await session.scalar(
+            select(EventRegistration.status).where(
+                EventRegistration.person_id == second_person.id
+            )
+        )
+        seats = await session.scalar(select(Event.registered).where(Event.id == event_id))
+    assert status is RegistrationStatus.REGISTERED and seats == 1
+
+
+async def test_a_failed_confirmation_never_costs_the_seat(
+    fake: FakeTelegram, running_bot: RunningBot, officers: list[int]
+) -> None:
+    event_id = await _event(running_bot, capacity=5)
+    join = EvCB(action=EvAction.JOIN, event=event_id).pack()
+    app = running_bot.app
+    assert app is not None
+    first, second = (FakeUser(id=i, first_name=f"М{i}") for i in officers[:2])
+    blocked = "Forbidden: bot was blocked by the user"
+    fake.fail_next("sendDocument", status=403, description=blocked)
+    await fake.send_callback(first, join)
+    await app.later.drain()
+    fake.fail_next("sendDocument", status=400, description="Bad Request: something odd")
+    await fake.send_callback(second, join)
+    await app.later.drain()
+    assert app.later.failed == 1  # the blocked chat is no failure of ours; the 400 is counted
+    assert fake.calls_of("answerCallbackQuery")[-1].params.get("text") is None  # answered
+    async with running_bot.sessions() as session:
+        statuses = list(await session.scalars(select(EventRegistration.status)))
+        seats = await session.scalar(select(Event.registered).where(Event.id == event_id))
+    assert statuses == [RegistrationStatus.REGISTERED] * 2 and seats == 2

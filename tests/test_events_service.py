@@ -7,7 +7,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -197,7 +197,7 @@ async def test_forget_gives_the_seat_to_the_waiting_list(
             person = await session.get(Person, person_id)
             assert person is not None
             await events.register(session, event.id, person)
-        assert await people.forget(session, 600000)
+        assert await people.forget(session, 600000, UTC)
     async with session_factory() as session:
         statuses = list(
             await session.scalars(select(EventRegistration.status).order_by(EventRegistration.id))
@@ -205,3 +205,39 @@ async def test_forget_gives_the_seat_to_the_waiting_list(
         seats = await session.scalar(select(Event.registered).where(Event.id == event.id))
     assert statuses == [RegistrationStatus.REGISTERED, RegistrationStatus.REGISTERED]
     assert seats == 2
+    from models import Broadcast
+
+    async with session_factory() as session:  # the one moved up is told through the outbox
+        (notice,) = await session.scalars(select(Broadcast))
+    assert notice.recipient_ids == [600002] and notice.text.startswith("Освободилось место")
+
+
+async def test_cancelling_stops_an_announcement_still_going_out(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    from models import Broadcast, BroadcastStatus
+
+    officer = await add_member(session_factory, 610000, "46-29-004")
+    await grant(session_factory, 610000, "officer", "46-29-004")
+    event = await _create(session_factory, EventAudience.OFFICERS)
+    async with session_factory() as session:
+        loaded = await events.get(session, event.id)
+        assert loaded is not None
+        broadcast = await events.announce(session, loaded, "Семинар", {}, None)
+        person = await session.get(Person, officer)
+        assert person is not None and await events.may_join(session, loaded, person)
+    async with session_factory() as session:
+        done = await events.cancel_event(
+            session, event.id, Roles(regional_admin=True), 1, UTC, None
+        )
+        assert done == events.Cancellation(events.Cancelled.DONE, 0)  # nobody registered yet
+        again = await events.cancel_event(
+            session, event.id, Roles(regional_admin=True), 1, UTC, None
+        )
+        assert again.outcome is events.Cancelled.CLOSED
+        status = await session.scalar(
+            select(Broadcast.status).where(Broadcast.id == broadcast.id)
+        )
+        queued = await session.scalar(select(func.count()).select_from(Broadcast))
+    assert status is BroadcastStatus.CANCELLED
+    assert queued == 1  # no notice: there was no one to tell

@@ -537,14 +537,14 @@ async def test_myquestions_pages_opens_a_question_within_one_message_and_comes_b
     assert "Всего: 9" in first.text and "Страница 1 из 2" in first.text
     opened = [t for t in button_texts(first) if t.startswith("№ ")]
     assert opened[0] == "№ 9 · ждёт ответа" and len(opened) == 8  # newest first
-    assert "Вперёд ›" in button_texts(first) and "‹ Назад" not in button_texts(first)
+    assert ru.NEXT in button_texts(first) and ru.PREV not in button_texts(first)
     assert "№ 9 · Охрана труда · ждёт ответа" in first.text
 
-    await fake.click(member, "Вперёд ›")
+    await fake.click(member, ru.NEXT)
     second = screen(fake, member.id)
     assert second.message_id == first.message_id  # the same screen, edited
     assert [t for t in button_texts(second) if t.startswith("№ ")] == ["№ 1 · есть ответ"]
-    assert "‹ Назад" in button_texts(second) and "Страница 2 из 2" in second.text
+    assert ru.PREV in button_texts(second) and "Страница 2 из 2" in second.text
 
     await fake.click(member, "№ 1 · есть ответ")
     card = screen(fake, member.id)

@@ -129,7 +129,7 @@ async def test_command_menus_are_registered_at_start(
     ]
     admin_menu = scopes["chat"]
     assert admin_menu["scope"]["chat_id"] == ADMIN_ID
-    assert {"orgs", "anketa"} <= {c["command"] for c in admin_menu["commands"]}
+    assert {"orgs", "anketa", "ais"} <= {c["command"] for c in admin_menu["commands"]}
 
 
 async def test_the_token_never_reaches_the_log(

@@ -3,6 +3,7 @@
 from aiogram import Router
 
 from handlers.admin import (
+    ais,
     audit,
     broadcast,
     broadcast_control,
@@ -37,6 +38,7 @@ def build_router() -> Router:
         monitoring.router(),
         reports.router(),
         officers.router(),
+        ais.router(),
         audit.router(),
         materials.router(),
         plan.router(),

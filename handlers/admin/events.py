@@ -25,7 +25,7 @@ from handlers.callbacks import EvAction, EvCB, EvNewCB, EvNewStep
 from handlers.filters import TYPED
 from handlers.states import EventCreate
 from handlers.ui import show
-from models import Event, EventAudience, EventKind, utcnow
+from models import Event, EventAudience, EventKind, EventStatus, utcnow
 from services import events, topics
 from services.audit import Actor
 from services.broadcasts import compose, outbox
@@ -33,6 +33,7 @@ from services.broadcasts.worker import DeliveryWorker
 from services.people import Roles
 from services.plan import items as plan_items
 from texts import events as texts
+from texts import ru
 
 TIME_FORMAT = "%d.%m.%Y %H:%M"
 Screen = tuple[str, InlineKeyboardMarkup]
@@ -420,6 +421,10 @@ async def card(session: AsyncSession, event: Event, settings: Settings) -> Scree
         [_b(texts.ATTENDANCE, EvCB(action=EvAction.ATTENDANCE, event=event.id))],
         [_b(texts.XLSX, EvCB(action=EvAction.XLSX, event=event.id))],
     ]
+    if event.status is EventStatus.CANCELLED:
+        text = texts.CARD_CANCELLED + text
+    elif events.is_cancellable(event, utcnow()):
+        rows.append([_b(texts.CANCEL_EVENT, EvCB(action=EvAction.CANCEL_ASK, event=event.id))])
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -438,17 +443,107 @@ async def on_card(
     await show(callback, text, markup)
 
 
-async def _attendance(session: AsyncSession, event: Event) -> Screen:
+async def _cancellable(
+    callback: CallbackQuery, data: EvCB, session: AsyncSession, roles: Roles
+) -> Event | None:
+    """The event, if this person may cancel it and it may still be cancelled; answers if not."""
+    event = await events.get(session, data.event)
+    if event is None or not events.may_cancel(event, roles, callback.from_user.id):
+        await callback.answer(texts.NOT_YOURS, show_alert=True)
+        return None
+    if not events.is_cancellable(event, utcnow()):
+        await callback.answer(texts.EVENT_ALREADY_CLOSED, show_alert=True)
+        return None
+    return event
+
+
+async def on_cancel_ask(
+    callback: CallbackQuery,
+    callback_data: EvCB,
+    session: AsyncSession,
+    roles: Roles,
+    settings: Settings,
+) -> None:
+    event = await _cancellable(callback, callback_data, session, roles)
+    if event is None:
+        return
+    await callback.answer()
+    text = texts.CANCEL_EVENT_ASK.format(
+        title=events.escape(event.title),
+        when=events.when_text(event, settings.tz),
+        n=await events.active_count(session, event.id),
+    )
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_b(texts.CANCEL_EVENT_YES, EvCB(action=EvAction.CANCEL_DO, event=event.id))],
+            [_b(texts.BACK, EvCB(action=EvAction.CARD, event=event.id))],
+        ]
+    )
+    await show(callback, text, markup)
+
+
+async def on_cancel_do(
+    callback: CallbackQuery,
+    callback_data: EvCB,
+    session: AsyncSession,
+    roles: Roles,
+    settings: Settings,
+    actor: Actor | None,
+    delivery_worker: DeliveryWorker,
+) -> None:
+    event = await _cancellable(callback, callback_data, session, roles)
+    if event is None:
+        return
+    done = await events.cancel_event(
+        session, event.id, roles, callback.from_user.id, settings.tz, actor
+    )
+    if done.outcome is not events.Cancelled.DONE:
+        alert = texts.NOT_YOURS if done.outcome is events.Cancelled.NOT_YOURS else (
+            texts.EVENT_ALREADY_CLOSED
+        )
+        await callback.answer(alert, show_alert=True)
+        return
+    await callback.answer()
+    delivery_worker.wake()
+    text, markup = await card(session, event, settings)
+    done_line = texts.EVENT_CANCELLED_DONE.format(title=events.escape(event.title), n=done.told)
+    await show(callback, done_line + "\n\n" + text, markup)
+
+
+# A hall of people to tick: more to a page than the bot's short lists (PAGE_SIZE), still one
+# screen of a phone with the pager and «Назад».
+ATTENDANCE_PAGE = 20
+
+
+async def _attendance(
+    session: AsyncSession, event: Event, page: int = 0, person_id: int | None = None
+) -> Screen:
+    shown = await events.participants_page(
+        session, event.id, page, ATTENDANCE_PAGE, person_id=person_id
+    )
     rows = []
-    for registration, person, _ in await events.participants(session, event.id):
+    for registration, person in shown.rows:
         mark = "✅" if registration.attended else "▫️"
-        name = " ".join(p for p in (person.first_name, person.last_name) if p)
+        name = keyboards.short(" ".join(p for p in (person.first_name, person.last_name) if p))
         rows.append(
             [_b(f"{mark} {name}", EvCB(action=EvAction.MARK, event=event.id, value=person.id))]
         )
+    pager = keyboards.pager(
+        shown.page,
+        shown.total,
+        lambda n: EvCB(action=EvAction.ATTENDANCE, event=event.id, value=n),
+        ATTENDANCE_PAGE,
+    )
+    if pager:
+        rows.append(pager)
     rows.append([_b(texts.BACK, EvCB(action=EvAction.CARD, event=event.id))])
-    text = texts.ATTEND_TITLE if len(rows) > 1 else texts.ATTEND_EMPTY
-    return text, InlineKeyboardMarkup(inline_keyboard=rows[:99])
+    if not shown.total:
+        return texts.ATTEND_EMPTY, InlineKeyboardMarkup(inline_keyboard=rows)
+    count = keyboards.pages(shown.total, ATTENDANCE_PAGE)
+    text = texts.ATTEND_TITLE
+    if count > 1:
+        text += "\n\n" + ru.PAGE.format(page=shown.page + 1, pages=count)
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 async def on_attendance(
@@ -461,7 +556,7 @@ async def on_attendance(
         await callback.answer(texts.NOT_STARTED, show_alert=True)
         return
     await callback.answer()
-    text, markup = await _attendance(session, event)
+    text, markup = await _attendance(session, event, page=callback_data.value)
     await show(callback, text, markup)
 
 
@@ -475,7 +570,7 @@ async def on_mark(
         await callback.answer(texts.NOT_REGISTERED, show_alert=True)
         return
     await callback.answer()
-    text, markup = await _attendance(session, event)
+    text, markup = await _attendance(session, event, person_id=callback_data.value)
     await show(callback, text, markup)
 
 
@@ -509,4 +604,6 @@ def router() -> Router:
     r.callback_query.register(on_attendance, EvCB.filter(F.action == EvAction.ATTENDANCE))
     r.callback_query.register(on_mark, EvCB.filter(F.action == EvAction.MARK))
     r.callback_query.register(on_xlsx, EvCB.filter(F.action == EvAction.XLSX))
+    r.callback_query.register(on_cancel_ask, EvCB.filter(F.action == EvAction.CANCEL_ASK))
+    r.callback_query.register(on_cancel_do, EvCB.filter(F.action == EvAction.CANCEL_DO))
     return r

@@ -8,11 +8,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from handlers import keyboards
 from handlers.callbacks import ForgetCB
 from handlers.ui import show
 from models import Person
 from services import people, topics
+from services.broadcasts.worker import DeliveryWorker
 from texts import ru
 
 
@@ -36,10 +38,16 @@ async def cmd_forget(message: Message, state: FSMContext, person: Person | None)
 
 
 async def on_forget_confirmed(
-    callback: CallbackQuery, session: AsyncSession, state: FSMContext
+    callback: CallbackQuery,
+    session: AsyncSession,
+    state: FSMContext,
+    settings: Settings,
+    delivery_worker: DeliveryWorker,
 ) -> None:
     await callback.answer()
-    deleted = await people.forget(session, callback.from_user.id)
+    deleted = await people.forget(session, callback.from_user.id, settings.tz)
+    if deleted:
+        delivery_worker.wake()  # whoever moved up from a waiting list is told
     await state.clear()
     await show(callback, ru.FORGOTTEN if deleted else ru.FORGET_NOTHING)
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from handlers.callbacks import EvAction, EvCB
 from handlers.filters import TYPED, When
+from handlers.later import Later
 from handlers.states import EventFeedback
 from handlers.ui import send, show
 from models import Event, Person
@@ -27,7 +28,14 @@ from services.people import Roles
 from texts import events as texts
 
 CODE = When(F.text.regexp(r"^\s*\d{6}\s*$"))
-ORGANISER_ACTIONS = (EvAction.CARD, EvAction.ATTENDANCE, EvAction.MARK, EvAction.XLSX)
+ORGANISER_ACTIONS = (
+    EvAction.CARD,
+    EvAction.ATTENDANCE,
+    EvAction.MARK,
+    EvAction.XLSX,
+    EvAction.CANCEL_ASK,
+    EvAction.CANCEL_DO,
+)
 
 
 def _b(text: str, data: EvCB) -> InlineKeyboardButton:
@@ -123,6 +131,7 @@ async def on_join(
     person: Person,
     settings: Settings,
     bot: Bot,
+    later: Later,
 ) -> None:
     outcome = await events.register(session, callback_data.event, person)
     if outcome is events.Joined.CLOSED:
@@ -138,14 +147,21 @@ async def on_join(
     # From the session's identity map: `register` has just loaded it (no second query).
     event = await session.get(Event, callback_data.event)
     assert event is not None
+    # The seat is committed: the message about it follows once the tap is answered.
     if outcome is events.Joined.WAITING:
-        await bot.send_message(
-            callback.from_user.id,
-            texts.WAITING.format(title=events.escape(event.title)),
-            reply_markup=leave_markup(event.id),
+        later.run(
+            bot.send_message(
+                callback.from_user.id,
+                texts.WAITING.format(title=events.escape(event.title)),
+                reply_markup=leave_markup(event.id),
+            ),
+            f"event {event.id}: waiting-list notice",
         )
         return
-    await send_confirmation(bot, callback.from_user.id, event, settings, texts.REGISTERED)
+    later.run(
+        send_confirmation(bot, callback.from_user.id, event, settings, texts.REGISTERED),
+        f"event {event.id}: confirmation",
+    )
 
 
 async def on_leave(
@@ -155,6 +171,7 @@ async def on_leave(
     person: Person,
     settings: Settings,
     bot: Bot,
+    later: Later,
 ) -> None:
     left = await events.cancel_registration(session, callback_data.event, person.id)
     event = await events.get(session, callback_data.event)
@@ -167,7 +184,10 @@ async def on_leave(
         callback, texts.LEFT.format(title=events.escape(event.title)), join_markup(event.id)
     )
     if left.promoted_telegram_id is not None:
-        await send_confirmation(bot, left.promoted_telegram_id, event, settings, texts.PROMOTED)
+        later.run(
+            send_confirmation(bot, left.promoted_telegram_id, event, settings, texts.PROMOTED),
+            f"event {event.id}: promotion",
+        )
 
 
 async def on_not_organiser(callback: CallbackQuery) -> None:

@@ -319,7 +319,7 @@ async def _my_list(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """A page of /myquestions: a line per question and a button to open it, the ‹ › pager."""
     found, total = await questions.of_member(session, person.id, page)
-    last = max(0, -(-total // questions.MY_PAGE_SIZE) - 1)
+    last = keyboards.pages(total, questions.MY_PAGE_SIZE) - 1
     if page > last:  # an old page of a list that has shrunk (/forget): its last page
         page = last
         found, total = await questions.of_member(session, person.id, page)

@@ -127,6 +127,9 @@ async def _role_lines(session: AsyncSession, roles: Roles) -> list[str]:
         tq.ROLE_CONSULTANT.format(org=await org_title(session, org_id))
         for org_id in sorted(roles.consultant_of)
     ]
+    lines += [
+        ru.ROLE_AIS.format(org=await org_title(session, org_id)) for org_id in sorted(roles.ais_of)
+    ]
     return lines
 
 
