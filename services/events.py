@@ -885,6 +885,7 @@ async def _tell_people(
         recipient_ids=chats,
         total=0,
         reply_markup=markup,
+        notice=True,  # the bot's own notice: not in /broadcasts, no news to read again
     )
     session.add(broadcast)
     await session.flush()

@@ -20,6 +20,7 @@ from fakeapi import FakeTelegram, FakeUser
 from fakeapi.server import UploadedFile
 from handlers.callbacks import EvAction, EvCB
 from models import (
+    Audience,
     Event,
     EventAudience,
     EventKind,
@@ -29,6 +30,7 @@ from models import (
 )
 from models.clock import FakeClock
 from services import events
+from services.broadcasts import compose
 from services.people import Roles
 from tests.conftest import RunningBot
 from tests.helpers import add_member, button_texts, eventually, grant, person_of, screen
@@ -295,6 +297,11 @@ async def test_reminders_once_checkin_attendance_feedback_card_and_xlsx(
     async with running_bot.sessions() as session:
         event = await session.get(Event, event_id)
         assert event is not None and event.held_at is not None
+        # Reminders and the feedback question are the bot's own notices, no news to read again.
+        person = await person_of(running_bot.sessions, first.id)
+        assert person is not None
+        news = await compose.news_for(session, person)
+        assert not [b.id for b in news if b.audience is Audience.PEOPLE]
 
 
 async def test_forged_callbacks_are_refused_with_nothing_changed(
