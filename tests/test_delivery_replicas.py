@@ -150,7 +150,10 @@ async def test_broadcast_workers_children_share_the_outbox_and_stop_with_the_bot
     fake.set_rate_limit(RATE, retry_after=1, per_chat_limit=True)
     fake.set_latency(0.005, 0.01)  # jitter well inside the limiter's headroom
     log = tmp_path / "bot.log"
-    env = _env(BROADCAST_WORKERS="3")
+    # The claims' usual term: under faketime each process's clock restarts at the faked
+    # moment, so the children's clocks lag the bot's by their start-up; a term of 30 s (renewed
+    # every 10) leaves their claims valid in the bot's eyes all the same.
+    env = _env(BROADCAST_WORKERS="3", LEASE_SECONDS="30")
     process = await _start_bot(settings, tmp_path, log, **env)
     try:
         await eventually(lambda: log.read_text().count("Delivery process") >= 2, within=40)
