@@ -271,6 +271,7 @@ class EvNewStep(StrEnum):
     TOPIC = "t"
     NO_LIMIT = "n"
     PLAN = "p"  # value: a plan item's id, "0": none
+    TERRITORY = "r"  # value: a territorial organisation's id, one of the admin's
     ANNOUNCE = "s"
     BACK = "b"
     CANCEL = "x"

@@ -80,6 +80,7 @@ class EventCreate(StatesGroup):
     place = State()
     audience = State()
     topic = State()
+    territory = State()  # a territorial admin of several territories: which one
     capacity = State()
     plan_item = State()  # regional admins, once there is a plan: the item it carries out
     confirm = State()

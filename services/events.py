@@ -85,6 +85,7 @@ class EventDraft:
     topic_id: int | None
     capacity: int | None
     plan_item_id: int | None = None
+    territory_id: int | None = None  # chosen by an admin of several territories
 
 
 def _rowcount(result: Any) -> int:
@@ -94,11 +95,12 @@ def _rowcount(result: Any) -> int:
 # --- who may do what ---------------------------------------------------------------------
 
 
-def territory_of(roles: Roles) -> int | None:
-    """Where an organiser's events go: everywhere for a regional admin, else their territory."""
+def territory_of(roles: Roles, chosen: int | None = None) -> int | None:
+    """Where an organiser's events go: everywhere for a regional admin, else their territory
+    (the one `chosen` by an admin of several, if it is one of theirs)."""
     if roles.regional_admin or not roles.territories:
         return None
-    return min(roles.territories)
+    return chosen if chosen in roles.territories else min(roles.territories)
 
 
 def may_manage(event: Event, roles: Roles) -> bool:
@@ -196,7 +198,7 @@ async def create(
         place=draft.place,
         audience=draft.audience,
         topic_id=draft.topic_id,
-        territory_id=territory_of(roles),
+        territory_id=territory_of(roles, draft.territory_id),
         capacity=draft.capacity,
         registered=0,
         status=EventStatus.ANNOUNCED,

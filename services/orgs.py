@@ -631,6 +631,14 @@ async def get_by_id(session: AsyncSession, org_id: int) -> Organization | None:
     return await session.get(Organization, org_id)
 
 
+async def by_ids(session: AsyncSession, org_ids: Iterable[int]) -> list[Organization]:
+    """These organisations, by name (an admin's territories for a choice)."""
+    found = await session.scalars(
+        select(Organization).where(Organization.id.in_(list(org_ids))).order_by(Organization.name)
+    )
+    return list(found)
+
+
 async def regional(session: AsyncSession) -> Organization | None:
     """The regional organisation, the root of the tree."""
     query = select(Organization).where(Organization.level == OrgLevel.REGIONAL)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.scheduler import events_sweep
 from fakeapi import FakeTelegram, FakeUser
 from fakeapi.server import UploadedFile
-from handlers.callbacks import EvAction, EvCB
+from handlers.callbacks import EvAction, EvCB, EvNewCB, EvNewStep
 from models import (
     Audience,
     Event,
@@ -29,7 +29,7 @@ from models import (
     RegistrationStatus,
 )
 from models.clock import FakeClock
-from services import events
+from services import events, orgs
 from services.broadcasts import compose
 from services.people import Roles
 from tests.conftest import RunningBot
@@ -662,3 +662,45 @@ async def test_a_failed_confirmation_never_costs_the_seat(
         statuses = list(await session.scalars(select(EventRegistration.status)))
         seats = await session.scalar(select(Event.registered).where(Event.id == event_id))
     assert statuses == [RegistrationStatus.REGISTERED] * 2 and seats == 2
+
+
+async def test_an_admin_of_two_territories_chooses_the_events_territory(
+    fake: FakeTelegram, running_bot: RunningBot, officers: list[int]
+) -> None:
+    chair = FakeUser(id=300020, first_name="Председатель")
+    await add_member(running_bot.sessions, chair.id, BELOVSKY_SCHOOL)
+    await grant(running_bot.sessions, chair.id, "territorial_admin", "46-01")
+    await grant(running_bot.sessions, chair.id, "territorial_admin", "46-29")
+    await fake.send_message(chair, "/newevent")
+    for typed in ("Семинар в Курске", "Для ответственных за информработу"):
+        await fake.send_message(chair, typed)
+    await fake.click(chair, "Семинар")
+    for typed in ("15.10.2026 10:00", "12:00", "Курск, ул. Ленина, 2"):
+        await fake.send_message(chair, typed)
+    assert texts.WHERE_CHOOSE.strip() in screen(fake, chair.id).text
+    await fake.click(chair, "Ответственные за информработу")
+    choice = screen(fake, chair.id)
+    assert choice.text == texts.ASK_TERRITORY
+    names = [name for name in button_texts(choice) if name not in (texts.BACK, texts.CANCEL)]
+    assert len(names) == 2
+    # A forged button for a territory that is not hers: refused, the choice still open.
+    async with running_bot.sessions() as session:
+        other = await orgs.get_by_code(session, "46-02")
+        kursk = await orgs.get_by_code(session, "46-29")
+        assert other is not None and kursk is not None
+    await fake.send_callback(chair, EvNewCB(step=EvNewStep.TERRITORY, value=str(other.id)).pack())
+    assert fake.calls_of("answerCallbackQuery")[-1].params.get("text") == texts.STALE_DRAFT
+    assert screen(fake, chair.id).text == texts.ASK_TERRITORY
+    await fake.click(chair, next(name for name in names if "Курск" in name))
+    await fake.click(chair, texts.NO_LIMIT_BUTTON)
+    confirm = screen(fake, chair.id)
+    assert texts.CONFIRM_TERRITORY.format(name=kursk.name) in confirm.text
+    await fake.click(chair, texts.ANNOUNCE)
+    running_bot.wake_worker()
+    async with running_bot.sessions() as session:
+        event = await session.scalar(select(Event))
+        assert event is not None and event.territory_id == kursk.id
+    # Kursk's officers get it, Belovo's does not.
+    await eventually(lambda: any("Семинар в Курске" in t for t in texts_of(fake, officers[1])))
+    await asyncio.sleep(0.3)
+    assert not any("Семинар в Курске" in t for t in texts_of(fake, officers[0]))

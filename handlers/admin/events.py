@@ -26,7 +26,7 @@ from handlers.filters import TYPED
 from handlers.states import EventCreate
 from handlers.ui import show
 from models import Event, EventAudience, EventKind, EventStatus, utcnow
-from services import events, topics
+from services import events, orgs, topics
 from services.audit import Actor
 from services.broadcasts import compose, outbox
 from services.broadcasts.worker import DeliveryWorker
@@ -47,14 +47,16 @@ STEPS = (
     EventCreate.place,
     EventCreate.audience,
     EventCreate.topic,
+    EventCreate.territory,
     EventCreate.capacity,
     EventCreate.plan_item,
     EventCreate.confirm,
 )
-# Steps a draft may not have: the topic (a topic audience only), the plan item (a regional
-# admin, once a plan is imported).
+# Steps a draft may not have: the topic (a topic audience only), the territory (an admin of
+# several), the plan item (a regional admin, once a plan is imported).
 OPTIONAL = {
     EventCreate.topic: lambda data: data.get("audience") == EventAudience.TOPIC,
+    EventCreate.territory: lambda data: bool(data.get("choose_territory")),
     EventCreate.plan_item: lambda data: bool(data.get("with_plan")),
 }
 PLAN_ITEMS_SHOWN = 30
@@ -86,6 +88,7 @@ def _draft_from(data: dict[str, Any]) -> events.EventDraft:
         topic_id=data.get("topic_id"),
         capacity=data.get("capacity"),
         plan_item_id=data.get("plan_item_id"),
+        territory_id=data.get("territory_id"),
     )
 
 
@@ -116,9 +119,12 @@ async def _screen(
             [_b(title, EvNewCB(step=EvNewStep.AUDIENCE, value=audience.value))]
             for audience, title in texts.AUDIENCE_TITLES.items()
         ]
-        where = (
-            texts.WHERE_EVERYWHERE if events.territory_of(roles) is None else texts.WHERE_TERRITORY
-        )
+        if data.get("choose_territory"):
+            where = texts.WHERE_CHOOSE
+        elif events.territory_of(roles) is None:
+            where = texts.WHERE_EVERYWHERE
+        else:
+            where = texts.WHERE_TERRITORY
         return (
             texts.ASK_AUDIENCE.format(where=where),
             InlineKeyboardMarkup(inline_keyboard=[*rows, _nav()]),
@@ -129,6 +135,12 @@ async def _screen(
             for topic in await topics.list_topics(session)
         ]
         return texts.ASK_TOPIC, InlineKeyboardMarkup(inline_keyboard=[*rows, _nav()])
+    if step == EventCreate.territory:
+        rows = [
+            [_b(keyboards.short(org.name), EvNewCB(step=EvNewStep.TERRITORY, value=str(org.id)))]
+            for org in await orgs.by_ids(session, sorted(roles.territories))
+        ]
+        return texts.ASK_TERRITORY, InlineKeyboardMarkup(inline_keyboard=[*rows, _nav()])
     if step == EventCreate.capacity:
         rows = [[_b(texts.NO_LIMIT_BUTTON, EvNewCB(step=EvNewStep.NO_LIMIT))]]
         return texts.ASK_CAPACITY, InlineKeyboardMarkup(inline_keyboard=[*rows, _nav()])
@@ -161,6 +173,9 @@ async def _screen(
     text = texts.CONFIRM.format(
         card=events.announcement_text(preview, settings.tz), audience=audience
     )
+    if data.get("territory_id") and data.get("choose_territory"):
+        [org] = await orgs.by_ids(session, [data["territory_id"]])
+        text += "\n" + texts.CONFIRM_TERRITORY.format(name=org.name)
     if data.get("plan_item_number"):
         text += "\n" + texts.CONFIRM_PLAN_ITEM.format(number=data["plan_item_number"])
     rows = [[_b(texts.ANNOUNCE, EvNewCB(step=EvNewStep.ANNOUNCE))]]
@@ -211,6 +226,8 @@ async def cmd_newevent(
     await state.clear()
     if roles.regional_admin and await plan_items.items_for_picking(session):
         await state.update_data(with_plan=True)
+    if not roles.regional_admin and len(roles.territories) > 1:
+        await state.update_data(choose_territory=True)
     await _go(message, EventCreate.title, state, settings, session, roles)
 
 
@@ -321,6 +338,7 @@ async def on_wizard_button(
         EvNewStep.KIND: EventCreate.kind,
         EvNewStep.AUDIENCE: EventCreate.audience,
         EvNewStep.TOPIC: EventCreate.topic,
+        EvNewStep.TERRITORY: EventCreate.territory,
         EvNewStep.NO_LIMIT: EventCreate.capacity,
         EvNewStep.PLAN: EventCreate.plan_item,
         EvNewStep.ANNOUNCE: EventCreate.confirm,
@@ -339,6 +357,13 @@ async def on_wizard_button(
             if not callback_data.value.isdigit() or int(callback_data.value) not in known:
                 raise ValueError(callback_data.value)
             value = {"topic_id": int(callback_data.value)}
+        elif action is EvNewStep.TERRITORY:
+            # Only one of the admin's own territories (a forged id is refused).
+            if not callback_data.value.isdigit() or int(callback_data.value) not in (
+                roles.territories
+            ):
+                raise ValueError(callback_data.value)
+            value = {"territory_id": int(callback_data.value)}
         elif action is EvNewStep.NO_LIMIT:
             value = {"capacity": None}
         elif action is EvNewStep.PLAN:
