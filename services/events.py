@@ -876,23 +876,8 @@ async def _notify(
 async def _tell_people(
     session: AsyncSession, event: Event, chats: list[int], text: str, markup: Markup | None
 ) -> int:
-    """One outbox broadcast to exactly these chats, enqueued in the caller's transaction."""
-    broadcast = Broadcast(
-        kind=BroadcastKind.NEWS,
-        status=BroadcastStatus.DRAFT,
-        text=text,
-        preview=event.title[:120],
-        source_message_ids=[],
-        audience=Audience.PEOPLE,
-        recipient_ids=chats,
-        total=0,
-        reply_markup=markup,
-        notice=True,  # the bot's own notice: not in /broadcasts, no news to read again
-    )
-    session.add(broadcast)
-    await session.flush()
-    await outbox.enqueue(session, broadcast.id)
-    return broadcast.id
+    """One outbox notice to exactly these chats, enqueued in the caller's transaction."""
+    return await outbox.queue_notice(session, chats, text, preview=event.title, markup=markup)
 
 
 async def carry_out_plan_item(session: AsyncSession, event: Event, tz: Any) -> str | None:

@@ -14,11 +14,7 @@ from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
-    Audience,
     AuditKind,
-    Broadcast,
-    BroadcastKind,
-    BroadcastStatus,
     ConsultantCategory,
     FaqEntry,
     Organization,
@@ -378,23 +374,8 @@ async def sla_sweep(
         if not claimed.rowcount:  # type: ignore[attr-defined]
             await session.commit()
             continue
-        broadcast = Broadcast(
-            kind=BroadcastKind.NEWS,
-            status=BroadcastStatus.SCHEDULED,
-            scheduled_at=now,
-            text=text,
-            preview=text[:120],
-            source_message_ids=[],
-            audience=Audience.PEOPLE,
-            recipient_ids=recipients,
-            total=0,
-            notice=True,  # the bot's own reminder: not in /broadcasts, no news to read again
-        )
-        session.add(broadcast)
-        await session.commit()
-        created.append(broadcast.id)
-        # Should the process die here, the worker's sweep of due scheduled broadcasts sends it.
-        await outbox.enqueue(session, broadcast.id)
+        # The claim and the notice commit together: a restart neither repeats nor skips it.
+        created.append(await outbox.queue_notice(session, recipients, text, preview=text))
     await session.commit()
     return created
 

@@ -45,6 +45,7 @@ from models import (
     Topic,
     utcnow,
 )
+from models.broadcast import PREVIEW_LENGTH
 from services import audit
 from services.broadcasts import audience
 from services.broadcasts.preview import first_words
@@ -124,6 +125,36 @@ async def enqueue(
     await session.commit()
     total = await session.scalar(select(Broadcast.total).where(Broadcast.id == broadcast_id))
     return int(total or 0)
+
+
+async def queue_notice(
+    session: AsyncSession,
+    telegram_ids: Iterable[int],
+    text: str,
+    *,
+    preview: str,
+    markup: dict[str, Any] | None = None,
+) -> int:
+    """The bot's own notice to exactly these people (a reminder, a promotion, an escalation):
+    one PEOPLE broadcast, filled and committed with whatever the caller's transaction holds
+    (the rows it claimed), so a crash keeps both or neither. NEWS, not ALERT: silent in the
+    quiet hours and never pinned; `notice`: kept out of /broadcasts and /news. Returns its id."""
+    broadcast = Broadcast(
+        kind=BroadcastKind.NEWS,
+        status=BroadcastStatus.DRAFT,
+        text=text,
+        preview=preview[:PREVIEW_LENGTH],
+        source_message_ids=[],
+        audience=Audience.PEOPLE,
+        recipient_ids=sorted(set(telegram_ids)),
+        total=0,
+        reply_markup=markup,
+        notice=True,
+    )
+    session.add(broadcast)
+    await session.flush()
+    await enqueue(session, broadcast.id)
+    return broadcast.id
 
 
 async def activate_due(session: AsyncSession, now: datetime) -> list[int]:

@@ -19,10 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
-    Audience,
-    Broadcast,
-    BroadcastKind,
-    BroadcastStatus,
     Person,
     PlanAssignee,
     PlanItem,
@@ -32,7 +28,6 @@ from models import (
     Role,
     RoleKind,
 )
-from models.broadcast import PREVIEW_LENGTH
 from services.broadcasts import outbox
 from services.plan.due import period_label
 from services.plan.items import refresh_state
@@ -193,23 +188,14 @@ async def _queue(
         )
     ).one()
     text = await _render(session, kind, period, item)
-    # NEWS, not ALERT: silent in the quiet hours (the day turns at midnight) and never pinned.
-    broadcast = Broadcast(
-        kind=BroadcastKind.NEWS,
-        status=BroadcastStatus.DRAFT,
-        text=text,
-        preview=f"{item.number}. {item.text}"[:PREVIEW_LENGTH],
-        source_message_ids=[],
-        audience=Audience.PEOPLE,
-        recipient_ids=sorted(chats),
-        total=0,
-        reply_markup=markup_for(kind == OVERDUE, item, period.key),
-        notice=True,
+    # Silent in the quiet hours (the day turns at midnight) and never pinned: a notice.
+    return await outbox.queue_notice(
+        session,
+        chats,
+        text,
+        preview=f"{item.number}. {item.text}",
+        markup=markup_for(kind == OVERDUE, item, period.key),
     )
-    session.add(broadcast)
-    await session.flush()
-    await outbox.enqueue(session, broadcast.id)
-    return broadcast.id
 
 
 async def _render(session: AsyncSession, kind: str, period: PlanPeriod, item: PlanItem) -> str:
