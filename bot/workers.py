@@ -108,7 +108,7 @@ class DeliveryProcesses:
 
     @property
     def running(self) -> bool:
-        """Every child is alive (for /readyz)."""
+        """Every child is alive (the profinform_delivery_worker_up gauge)."""
         return all(p is not None and p.returncode is None for p in self._processes)
 
     @property
