@@ -24,8 +24,13 @@ class DatabaseSettings(BaseSettings):
     """The part of the settings the command-line jobs need (migrations, directory, reports):
     no token required."""
 
+    # An empty value (`CLOCK_NOW=` as `.env.example` has it) means "not set": the default.
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,
     )
 
     database_url: str = DEFAULT_DATABASE_URL

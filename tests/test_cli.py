@@ -79,6 +79,22 @@ def test_settings_parse_the_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert str(settings.tz) == "Europe/Moscow"
 
 
+def test_the_example_env_file_with_a_token_is_a_valid_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `python3 dev.py run` copies .env.example to .env; with BOT_TOKEN filled in it must start
+    # (its empty keys, `CLOCK_NOW=` among them, mean the defaults).
+    for key in Settings.model_fields:
+        monkeypatch.delenv(key.upper(), raising=False)
+    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text("utf-8")
+    env = tmp_path / ".env"
+    env.write_text(example.replace("BOT_TOKEN=\n", f"BOT_TOKEN={TOKEN}\n"), encoding="utf-8")
+    settings = Settings(_env_file=env)  # type: ignore[call-arg]
+    assert settings.bot_token.get_secret_value() == TOKEN
+    assert settings.clock_now is None and settings.clock_now_at is None
+    assert settings.broadcast_workers == 1 and settings.telegram_api_url is None
+
+
 def test_settings_error_text_for_a_missing_token() -> None:
     with pytest.raises(ValidationError) as error:
         Settings(_env_file=None)  # type: ignore[call-arg]
