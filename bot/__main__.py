@@ -189,11 +189,18 @@ async def _with_session(
         await engine.dispose()
 
 
-async def _import_orgs(session: AsyncSession, path: Path) -> int:
+async def _read(path: Path) -> bytes | None:
+    """The file's bytes, or None after one line on stderr saying why not."""
     try:
-        content = await asyncio.to_thread(path.read_bytes)
+        return await asyncio.to_thread(path.read_bytes)
     except OSError as error:
         print(f"Не удалось прочитать {path}: {error.strerror}", file=sys.stderr)
+        return None
+
+
+async def _import_orgs(session: AsyncSession, path: Path) -> int:
+    content = await _read(path)
+    if content is None:
         return EXIT_FAILED
     try:
         result = await orgs.import_directory(session, path.name, content, audit.cli_actor())
@@ -213,10 +220,8 @@ def _plan_job(args: argparse.Namespace) -> Callable[[AsyncSession, Path], Awaita
     async def job(session: AsyncSession, path: Path) -> int:
         from services.plan import importer
 
-        try:
-            content = await asyncio.to_thread(path.read_bytes)
-        except OSError as error:
-            print(f"Не удалось прочитать {path}: {error.strerror}", file=sys.stderr)
+        content = await _read(path)
+        if content is None:
             return EXIT_FAILED
         try:
             result = await importer.import_plan(

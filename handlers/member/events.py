@@ -124,6 +124,14 @@ async def cmd_events(
     await message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
+# A tap that registers nobody, and what the person is told.
+REFUSALS = {
+    events.Joined.CLOSED: texts.CLOSED,
+    events.Joined.OUTSIDE: texts.OUTSIDE,
+    events.Joined.ALREADY: texts.ALREADY,
+}
+
+
 async def on_join(
     callback: CallbackQuery,
     callback_data: EvCB,
@@ -134,14 +142,9 @@ async def on_join(
     later: Later,
 ) -> None:
     outcome = await events.register(session, callback_data.event, person)
-    if outcome is events.Joined.CLOSED:
-        await callback.answer(texts.CLOSED, show_alert=True)
-        return
-    if outcome is events.Joined.OUTSIDE:
-        await callback.answer(texts.OUTSIDE, show_alert=True)
-        return
-    if outcome is events.Joined.ALREADY:
-        await callback.answer(texts.ALREADY, show_alert=True)
+    refusal = REFUSALS.get(outcome)
+    if refusal is not None:
+        await callback.answer(refusal, show_alert=True)
         return
     await callback.answer()
     # From the session's identity map: `register` has just loaded it (no second query).
